@@ -1,0 +1,43 @@
+# The two commands a new user runs: `make demo` and `make test`.
+# Both create or refresh .venv from the committed lock file first.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+LOCK   := requirements.lock
+
+.PHONY: demo test lint bench lock docs clean
+
+$(STAMP): $(LOCK) pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --require-hashes -r $(LOCK)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check --no-deps --no-build-isolation -e .
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	-$(BIN)/fastapi-medic check examples/shop
+	$(BIN)/fastapi-medic routes examples/shop
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests scripts
+	$(BIN)/ruff format --check src tests scripts
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+bench: $(STAMP)
+	$(BIN)/python scripts/bench.py
+
+docs: $(STAMP)
+	$(BIN)/python scripts/gen_rule_docs.py
+
+# Regenerates the lock file (needs network access to PyPI and uv on PATH).
+lock:
+	uv pip compile pyproject.toml --extra dev --generate-hashes --python-version 3.11 \
+		--universal --output-file $(LOCK) --quiet
+
+clean:
+	rm -rf $(VENV) .fastapi-medic-cache .pytest_cache .mypy_cache .ruff_cache
