@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Union
 
 __all__ = [
@@ -139,13 +138,28 @@ class Fix:
     applicability: Applicability = Applicability.SAFE
 
 
+class FrozenEvidence(dict[str, EvidenceValue]):
+    """A read-only, picklable mapping (findings travel between processes and into caches)."""
+
+    def _readonly(self, *args: object, **kwargs: object) -> None:
+        raise TypeError("evidence is read-only")
+
+    __setitem__ = __delitem__ = clear = pop = popitem = setdefault = update = _readonly  # type: ignore[assignment]
+
+    def __hash__(self) -> int:  # type: ignore[override]
+        return hash(tuple(sorted(self.items(), key=lambda kv: kv[0])))
+
+    def __reduce__(self) -> tuple[type[FrozenEvidence], tuple[dict[str, EvidenceValue]]]:
+        return (FrozenEvidence, (dict(self),))
+
+
 def _freeze(evidence: Evidence | None) -> Evidence:
     # Imported here: redact is a sibling core module and must stay importable on its own.
     from fastapi_medic.redact import redact_value
 
     if not evidence:
-        return MappingProxyType({})
-    return MappingProxyType({str(k): redact_value(str(k), v) for k, v in evidence.items()})
+        return FrozenEvidence()
+    return FrozenEvidence({str(k): redact_value(str(k), v) for k, v in evidence.items()})
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -1,0 +1,1 @@
+"""Shop API: products, customers and orders."""

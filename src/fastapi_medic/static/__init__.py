@@ -1,0 +1,231 @@
+"""Static analysis of a FastAPI code base: ``check_paths`` is the one entry point."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi_medic._version import __version__
+from fastapi_medic.config import Config
+from fastapi_medic.errors import UsageError
+from fastapi_medic.findings import Finding, Report
+from fastapi_medic.registry import all_rules, iter_selected
+from fastapi_medic.static.analyze import Cache, FileTask, analyze_files
+from fastapi_medic.static.context import ProjectContext
+from fastapi_medic.static.discovery import discover
+from fastapi_medic.static.fastapi_model import AppModel
+from fastapi_medic.static.model import ModuleSummary
+from fastapi_medic.static.project import Project
+from fastapi_medic.static.walker import StaticRule
+
+__all__ = ["LoadedProject", "check_paths", "load_project", "project_root"]
+
+Progress = Callable[[str], None]
+
+
+def _static_rules() -> list[type[StaticRule]]:
+    import fastapi_medic.static.rules  # noqa: F401 - registers the families
+
+    return [r for r in all_rules() if issubclass(r, StaticRule)]
+
+
+def _file_rules() -> list[StaticRule]:
+    """Instances of every rule with AST hooks (run in each worker; selection comes later)."""
+    return [rule() for rule in _static_rules() if not rule.project_wide]
+
+
+def project_root(paths: Sequence[Path]) -> Path:
+    """The directory findings are relative to and imports are resolved from.
+
+    One directory: itself, or the nearest ancestor that is not a regular package (so checking
+    ``app/`` still resolves ``from app.db import ...``). Several paths: their common parent.
+    """
+    resolved = [p.resolve() for p in paths]
+    for path in resolved:
+        if not path.exists():
+            raise UsageError(f"{path}: no such file or directory")
+    if len(resolved) == 1:
+        base = resolved[0] if resolved[0].is_dir() else resolved[0].parent
+    else:
+        base = Path(os.path.commonpath([str(p if p.is_dir() else p.parent) for p in resolved]))
+    while (base / "__init__.py").exists() and base.parent != base:
+        base = base.parent
+    return base
+
+
+@dataclass
+class LoadedProject:
+    """A parsed project: its model, summaries and the files that were read."""
+
+    root: Path
+    project: Project
+    files: int
+    cached: int
+
+    @property
+    def app(self) -> AppModel:
+        """The FastAPI model (apps, routers, routes)."""
+        from fastapi_medic.static.fastapi_model import build_app_model
+
+        return build_app_model(self.project)
+
+
+def _tasks(paths: Sequence[Path], config: Config, root: Path) -> list[FileTask]:
+    files = discover(
+        root,
+        paths,
+        exclude=(*config.exclude, *config.extend_exclude),
+        respect_gitignore=config.respect_gitignore,
+    )
+    return [FileTask(str(f), f.relative_to(root).as_posix()) for f in files]
+
+
+def _workers(config: Config) -> int:
+    if config.max_workers is not None:
+        return max(1, config.max_workers)
+    return os.cpu_count() or 1
+
+
+def _cache_for(config: Config, root: Path, use_cache: bool) -> Cache:
+    directory = (root / config.cache_dir) if use_cache else None
+    return Cache(directory, f"{__version__}-{config.fingerprint()}")
+
+
+def _summaries(
+    tasks: Sequence[FileTask], config: Config, cache: Cache, digests: dict[str, str]
+) -> tuple[dict[str, ModuleSummary], int, bool]:
+    known = cache.summaries()
+    out: dict[str, ModuleSummary] = {}
+    missing = []
+    for task in tasks:
+        hit = known.get(f"{task.rel}|{digests[task.rel]}")
+        if hit is not None:
+            out[task.rel] = hit
+        else:
+            missing.append(task)
+    for rel, summary in analyze_files(
+        missing, _file_rules, max_bytes=config.max_file_bytes, workers=_workers(config)
+    ):
+        out[rel] = summary
+    ordered = {task.rel: out[task.rel] for task in tasks}
+    return ordered, len(tasks) - len(missing), bool(missing) or len(known) != len(tasks)
+
+
+def _digests(tasks: Sequence[FileTask], cache: Cache) -> tuple[dict[str, str], dict[str, tuple[int, int, str]]]:
+    cache.load_stats()
+    digests: dict[str, str] = {}
+    stats: dict[str, tuple[int, int, str]] = {}
+    for task in tasks:
+        value, stat = cache.file_digest(task.path, task.rel)
+        digests[task.rel] = value
+        if stat is not None:
+            stats[task.rel] = stat
+    return digests, stats
+
+
+def load_project(paths: Sequence[Path], config: Config, *, use_cache: bool = True) -> LoadedProject:
+    """Discover, parse and summarise the files under ``paths``.
+
+    Raises:
+        UsageError: a path does not exist.
+    """
+    root = project_root(paths)
+    tasks = _tasks(paths, config, root)
+    cache = _cache_for(config, root, use_cache)
+    digests, stats = _digests(tasks, cache)
+    summaries, cached, _ = _summaries(tasks, config, cache, digests)
+    return LoadedProject(root, Project(summaries), len(tasks), cached)
+
+
+def check_paths(
+    paths: Sequence[Path],
+    config: Config,
+    *,
+    use_cache: bool = True,
+    progress: Progress | None = None,
+) -> Report:
+    """Run the selected static rules on ``paths`` and return the report.
+
+    Findings are relative to :func:`project_root`; ``# noqa`` comments and configuration
+    silence findings, and the report counts them.
+
+    Raises:
+        UsageError: a path does not exist.
+    """
+    from fastapi_medic.suppress import split_findings
+
+    started = time.perf_counter()
+    root = project_root(paths)
+    tasks = _tasks(paths, config, root)
+    if progress:
+        progress(f"{len(tasks)} files under {root}")
+    cache = _cache_for(config, root, use_cache)
+    digests, stats = _digests(tasks, cache)
+    selected = [
+        rule
+        for rule in iter_selected(
+            _static_rules(), (*config.select, *config.extend_select), config.ignore
+        )
+    ]
+    codes = {rule.code for rule in selected}
+    result_key = hashlib.blake2b(
+        repr((sorted(digests.items()), sorted(codes))).encode(), digest_size=16
+    ).hexdigest()
+    cached_result = cache.result(result_key)
+    if isinstance(cached_result, tuple) and len(cached_result) == 2:
+        kept, silenced = cached_result
+        return Report(
+            command="check",
+            root=str(root),
+            findings=tuple(kept),
+            silenced=int(silenced),
+            files=len(tasks),
+            duration=time.perf_counter() - started,
+            summary={"cached": len(tasks)},
+        )
+
+    summaries, cached, changed = _summaries(tasks, config, cache, digests)
+    project = Project(summaries)
+    ctx = ProjectContext(project, config)
+    findings: list[Finding] = []
+    for summary in summaries.values():
+        findings.extend(f for f in summary.findings if f.code in codes)
+    for rule_cls in selected:
+        if rule_cls.project_wide:
+            findings.extend(rule_cls().check_project(project, ctx))
+    noqa = {rel: s.noqa for rel, s in summaries.items() if s.noqa}
+    split = split_findings(findings, noqa_by_path=noqa, config=config)
+    kept = list(split.kept)
+    if "MED903" in codes:
+        from fastapi_medic.static.rules.tool import UnusedNoqa
+        from fastapi_medic.findings import Location
+
+        for path, line, code in split.unused_noqa:
+            what = f"`# noqa: {code}`" if code else "`# noqa`"
+            kept.append(
+                UnusedNoqa.finding(
+                    f"Unused {what}: nothing to suppress on this line",
+                    location=Location(path, line),
+                    fix="Remove the comment",
+                )
+            )
+    silenced = len(split.silenced)
+    cache.save(
+        stats,
+        {f"{rel}|{digests[rel]}": s for rel, s in summaries.items()} if changed else None,
+        result_key,
+        (kept, silenced),
+    )
+    return Report(
+        command="check",
+        root=str(root),
+        findings=tuple(kept),
+        silenced=silenced,
+        files=len(tasks),
+        duration=time.perf_counter() - started,
+        summary={"cached": cached},
+    )

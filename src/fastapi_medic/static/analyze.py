@@ -1,0 +1,238 @@
+"""Reads and parses each file once, in parallel, with a per-file cache.
+
+A file's summary depends only on its bytes, the tool version and the configuration, so it is
+cached under its content hash. Cross-module results are recomputed from the summaries on
+every run, which keeps them right when a dependency changes; when no file changed at all, the
+final result is reused as well.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import multiprocessing
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi_medic.findings import Location
+from fastapi_medic.static.model import ModuleSummary
+from fastapi_medic.static.rules.tool import UnparsableFile, UnreadableFile
+from fastapi_medic.static.walker import StaticRule, summarize
+
+__all__ = ["FileTask", "analyze_file", "analyze_files", "Cache"]
+
+_CHUNK = 16
+
+
+@dataclass(frozen=True)
+class FileTask:
+    """One file to analyse: where it is and how reports name it."""
+
+    path: str  # absolute
+    rel: str  # posix, relative to the checked root
+
+
+def _noqa_lines(source: bytes) -> dict[int, frozenset[str]]:
+    from fastapi_medic.suppress import collect_noqa
+
+    try:
+        return collect_noqa(source.decode("utf-8", errors="replace"))
+    except Exception:  # noqa: BLE001 - a tokenizer failure only loses suppressions
+        return {}
+
+
+def analyze_file(
+    task: FileTask, rules: Sequence[StaticRule], max_bytes: int
+) -> ModuleSummary:
+    """Read, parse and summarise one file; problems become MED9xx findings in the summary."""
+    is_package = task.rel.endswith("__init__.py")
+    summary = ModuleSummary(path=task.rel, is_package=is_package)
+    try:
+        size = os.path.getsize(task.path)
+        if size > max_bytes:
+            summary.findings.append(
+                UnreadableFile.finding(
+                    f"File is too large to analyse ({size:,} bytes > {max_bytes:,})",
+                    location=Location(task.rel),
+                    fix="Exclude generated files, or raise `max-file-bytes`",
+                )
+            )
+            return summary
+        with open(task.path, "rb") as fh:
+            source = fh.read()
+    except OSError as exc:
+        summary.findings.append(
+            UnreadableFile.finding(
+                f"Cannot read file: {exc.strerror or exc}", location=Location(task.rel)
+            )
+        )
+        return summary
+    try:
+        tree = ast.parse(source, filename=task.rel)
+    except SyntaxError as exc:
+        line = exc.lineno or 1
+        column = max((exc.offset or 1) - 1, 0)
+        summary.findings.append(
+            UnparsableFile.finding(
+                f"Cannot parse file: {exc.msg}",
+                location=Location(task.rel, line, column),
+                fix="Fix the syntax error; until then no rule checks this file",
+            )
+        )
+        return summary
+    except (ValueError, UnicodeError) as exc:  # NUL bytes, undecodable text
+        summary.findings.append(
+            UnparsableFile.finding(
+                f"Cannot parse file: {str(exc).splitlines()[0][:60]}",
+                location=Location(task.rel),
+                fix="Save the file as UTF-8 text",
+            )
+        )
+        return summary
+    except RecursionError:
+        summary.findings.append(
+            UnparsableFile.finding(
+                "Cannot parse file: expressions are nested too deeply",
+                location=Location(task.rel),
+            )
+        )
+        return summary
+    summary = summarize(task.rel, tree, rules, is_package=is_package)
+    summary.lines = source.count(b"\n") + 1
+    if b"noqa" in source:
+        summary.noqa = _noqa_lines(source)
+    return summary
+
+
+# -- worker processes ----------------------------------------------------------------------
+
+_WORKER: tuple[list[StaticRule], int] | None = None
+
+
+def _init_worker(rule_factory: Callable[[], list[StaticRule]], max_bytes: int) -> None:
+    global _WORKER  # noqa: PLW0603 - per-process state of the pool
+    import gc
+
+    gc.freeze()  # the tool's own objects never need collecting
+    _WORKER = (rule_factory(), max_bytes)
+
+
+def _work(task: FileTask) -> tuple[str, ModuleSummary]:
+    assert _WORKER is not None  # noqa: S101 - set by the pool initializer
+    return task.rel, analyze_file(task, _WORKER[0], _WORKER[1])
+
+
+def analyze_files(
+    tasks: Sequence[FileTask],
+    rule_factory: Callable[[], list[StaticRule]],
+    *,
+    max_bytes: int,
+    workers: int,
+) -> Iterator[tuple[str, ModuleSummary]]:
+    """Analyse ``tasks``, in ``workers`` processes when there are enough files to pay off."""
+    if workers <= 1 or len(tasks) < 4 * _CHUNK:
+        rules = rule_factory()
+        for task in tasks:
+            yield task.rel, analyze_file(task, rules, max_bytes)
+        return
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else None)
+    with context.Pool(workers, _init_worker, (rule_factory, max_bytes)) as pool:
+        yield from pool.imap_unordered(_work, tasks, chunksize=_CHUNK)
+
+
+# -- cache ---------------------------------------------------------------------------------
+
+
+def digest(data: bytes) -> str:
+    """The content hash used as cache key."""
+    return hashlib.blake2b(data, digest_size=16).hexdigest()
+
+
+class Cache:
+    """Summaries by content hash, plus the last complete result, in one directory.
+
+    Writes are atomic (temporary file + rename), so an interrupted run never leaves a broken
+    cache; an unreadable cache is ignored and rebuilt.
+    """
+
+    def __init__(self, directory: Path | None, key: str) -> None:
+        self.directory = directory / key if directory is not None else None
+        self.stats: dict[str, tuple[int, int, str]] = {}
+        self._summaries: dict[str, ModuleSummary] | None = None
+
+    def _load(self, name: str) -> object:
+        if self.directory is None:
+            return None
+        try:
+            with open(self.directory / name, "rb") as fh:
+                return pickle.load(fh)
+        except Exception:  # noqa: BLE001 - a stale or broken cache is just a miss
+            return None
+
+    def _store(self, name: str, value: object) -> None:
+        if self.directory is None:
+            return
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            gitignore = self.directory.parent / ".gitignore"
+            if not gitignore.exists():
+                gitignore.write_text("# created by fastapi-medic\n*\n")
+            fd, tmp = tempfile.mkstemp(dir=self.directory, prefix=f".{name}.")
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(value, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, self.directory / name)
+        except OSError:
+            return  # a read-only tree still gets checked, just not cached
+
+    def load_stats(self) -> None:
+        """Load the (mtime, size, digest) table used to skip hashing unchanged files."""
+        stats = self._load("stats.pickle")
+        self.stats = stats if isinstance(stats, dict) else {}
+
+    def file_digest(self, path: str, rel: str) -> tuple[str, tuple[int, int, str] | None]:
+        """The content digest of a file, reusing the cached one when size and mtime match."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return "", None
+        known = self.stats.get(rel)
+        if known is not None and known[0] == st.st_mtime_ns and known[1] == st.st_size:
+            return known[2], known
+        try:
+            with open(path, "rb") as fh:
+                value = digest(fh.read())
+        except OSError:
+            return "", None
+        return value, (st.st_mtime_ns, st.st_size, value)
+
+    def summaries(self) -> dict[str, ModuleSummary]:
+        """Cached summaries by ``rel|digest``."""
+        if self._summaries is None:
+            loaded = self._load("summaries.pickle")
+            self._summaries = loaded if isinstance(loaded, dict) else {}
+        return self._summaries
+
+    def result(self, key: str) -> object:
+        """The cached final result for ``key``, or None."""
+        loaded = self._load("result.pickle")
+        if isinstance(loaded, tuple) and len(loaded) == 2 and loaded[0] == key:
+            return loaded[1]
+        return None
+
+    def save(
+        self,
+        stats: dict[str, tuple[int, int, str]],
+        summaries: dict[str, ModuleSummary] | None,
+        result_key: str,
+        result: object,
+    ) -> None:
+        """Store the stat table, the summaries (when they changed) and the final result."""
+        self._store("stats.pickle", stats)
+        if summaries is not None:
+            self._store("summaries.pickle", summaries)
+        self._store("result.pickle", (result_key, result))

@@ -1,0 +1,44 @@
+"""What project-wide rules receive: the project, the FastAPI model, configuration."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from fastapi_medic.config import Config
+from fastapi_medic.findings import Frame
+from fastapi_medic.static.catalog_blocking import BlockingCatalogue, default_catalogue
+from fastapi_medic.static.fastapi_model import AppModel, build_app_model
+from fastapi_medic.static.model import FunctionInfo
+from fastapi_medic.static.project import Project
+
+__all__ = ["ProjectContext"]
+
+
+class ProjectContext:
+    """Shared, lazily computed views of the project for ``check_project`` rules."""
+
+    def __init__(self, project: Project, config: Config) -> None:
+        self.project = project
+        self.config = config
+
+    @cached_property
+    def app(self) -> AppModel:
+        """Apps, routers, routes and dependency trees."""
+        return build_app_model(self.project)
+
+    @cached_property
+    def blocking(self) -> BlockingCatalogue:
+        """The blocking-call catalogue with the configured additions and removals."""
+        return default_catalogue(self.config.blocking_extend, self.config.blocking_remove)
+
+    def describe(self, rel: str, fn: FunctionInfo) -> str:
+        """``GET /orders`` when the function is a route endpoint, else its name."""
+        routes = self.app.routes_of(rel, fn.qualname)
+        if routes:
+            return routes[0].label
+        return fn.qualname
+
+    @staticmethod
+    def frame(rel: str, fn: FunctionInfo, line: int | None = None) -> Frame:
+        """A chain frame for a function (at ``line``, or its definition)."""
+        return Frame(fn.qualname, rel, line if line is not None else fn.line)

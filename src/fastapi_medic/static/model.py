@@ -1,0 +1,155 @@
+"""The per-module summary: everything the project-wide phase needs from one file.
+
+A summary is built in one traversal of the file's syntax tree (see :mod:`.walker`), is small
+and picklable (worker processes send it back, the cache stores it), and never holds the tree.
+Expressions the project phase must resolve are kept as *dotted strings*: ``requests.get``,
+``self.client.get``, ``httpx.Client().get`` (a trailing ``()`` means "an instance of").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Union
+
+from fastapi_medic.findings import Finding
+
+__all__ = [
+    "AWAITED",
+    "CallRef",
+    "CallSite",
+    "ClassInfo",
+    "Decorator",
+    "FunctionInfo",
+    "ImportInfo",
+    "ModuleSummary",
+    "Param",
+    "Ref",
+    "SimpleValue",
+]
+
+#: CallSite.flags: the call's result is awaited directly.
+AWAITED = 1
+
+
+class Ref(NamedTuple):
+    """A dotted name as written in the source (``router``, ``deps.get_db``)."""
+
+    dotted: str
+
+
+class CallRef(NamedTuple):
+    """A call whose callee is a dotted name, with its simple arguments."""
+
+    func: str
+    args: tuple[SimpleValue, ...]
+    kwargs: tuple[tuple[str, SimpleValue], ...]
+    line: int
+
+    def kwarg(self, name: str) -> SimpleValue:
+        """The value of keyword argument ``name``, or None."""
+        for key, value in self.kwargs:
+            if key == name:
+                return value
+        return None
+
+
+SimpleValue = Union[str, int, float, bool, None, Ref, CallRef, tuple["SimpleValue", ...]]
+
+
+class ImportInfo(NamedTuple):
+    """One imported name.
+
+    ``import a.b`` binds ``a`` (module ``a.b``, name None, alias ``a``, binds_top True);
+    ``import a.b as c`` binds ``c`` to module ``a.b``; ``from .x import y as z`` is
+    module ``x``, level 1, name ``y``, alias ``z``.
+    """
+
+    module: str
+    name: str | None
+    alias: str
+    level: int
+    line: int
+    column: int
+    scope: str  # "module", "function" or "type-checking"
+    binds_top: bool = False
+
+
+class CallSite(NamedTuple):
+    """A call inside a function (or at module level), its callee as a dotted string."""
+
+    callee: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    flags: int = 0
+
+
+class Param(NamedTuple):
+    """A parameter: annotation and default reduced to what dependency injection needs."""
+
+    name: str
+    annotation: str | None  # dotted type, the first argument of Annotated[...] unwrapped
+    default: SimpleValue  # Depends(x) -> CallRef("Depends", (Ref("x"),), ...)
+    metadata: tuple[SimpleValue, ...]  # Annotated[..., Depends(x)] metadata
+    line: int
+    column: int
+    has_default: bool
+
+
+class Decorator(NamedTuple):
+    """A decorator: a dotted name (``staticmethod``) or a call (``router.get("/x")``)."""
+
+    value: SimpleValue
+    line: int
+
+
+@dataclasses.dataclass(slots=True)
+class FunctionInfo:
+    """A function or method and what it calls."""
+
+    qualname: str
+    name: str
+    line: int
+    column: int
+    end_line: int
+    is_async: bool
+    class_name: str | None
+    parent: str | None
+    decorators: list[Decorator] = dataclasses.field(default_factory=list)
+    params: list[Param] = dataclasses.field(default_factory=list)
+    calls: list[CallSite] = dataclasses.field(default_factory=list)
+    local_types: dict[str, str] = dataclasses.field(default_factory=dict)
+    is_generator: bool = False
+
+
+@dataclasses.dataclass(slots=True)
+class ClassInfo:
+    """A class: bases, methods, and the types of attributes assigned in its methods."""
+
+    qualname: str
+    line: int
+    bases: list[str] = dataclasses.field(default_factory=list)
+    methods: dict[str, str] = dataclasses.field(default_factory=dict)  # name -> qualname
+    attr_types: dict[str, str] = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass(slots=True)
+class ModuleSummary:
+    """Everything about one file that the project phase uses."""
+
+    path: str
+    is_package: bool
+    imports: list[ImportInfo] = dataclasses.field(default_factory=list)
+    #: top-level name -> ("def"|"class", qualname) | ("import", index) | ("value", dotted|None)
+    bindings: dict[str, tuple[str, object]] = dataclasses.field(default_factory=dict)
+    functions: dict[str, FunctionInfo] = dataclasses.field(default_factory=dict)
+    classes: dict[str, ClassInfo] = dataclasses.field(default_factory=dict)
+    #: module-level assignments of calls: name -> the call (``app = FastAPI(...)``)
+    assigned_calls: dict[str, CallRef] = dataclasses.field(default_factory=dict)
+    #: calls of framework wiring anywhere in the file: include_router, add_api_route, ...
+    wiring: list[tuple[str, CallRef, str | None]] = dataclasses.field(default_factory=list)
+    module_calls: list[CallSite] = dataclasses.field(default_factory=list)
+    findings: list[Finding] = dataclasses.field(default_factory=list)
+    noqa: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)
+    lines: int = 0

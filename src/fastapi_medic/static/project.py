@@ -1,0 +1,329 @@
+"""The project model: every module's summary, and name resolution across modules.
+
+Modules are located the way Python's import system would find them from any plausible
+``sys.path`` entry: the checked root, ``src/``, and every directory that is not itself a
+regular package. This makes implicit namespace packages (directories without
+``__init__.py``), src layouts and several top-level packages resolve without configuration.
+"""
+
+from __future__ import annotations
+
+import builtins
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi_medic.static.model import ClassInfo, FunctionInfo, ImportInfo, ModuleSummary
+
+__all__ = ["Project", "Symbol"]
+
+_BUILTINS = frozenset(dir(builtins))
+_MAX_DEPTH = 12
+
+#: Spellings of the same external object, reduced to the documented one.
+ALIASES = {
+    "requests.api": "requests",
+    "requests.sessions.Session": "requests.Session",
+    "requests.sessions.session": "requests.Session",
+    "requests.session": "requests.Session",
+    "httpx._client.Client": "httpx.Client",
+    "httpx._api": "httpx",
+    "sqlalchemy.orm.session.Session": "sqlalchemy.orm.Session",
+    "sqlalchemy.orm.Session": "sqlalchemy.orm.Session",
+    "sqlmodel.Session": "sqlalchemy.orm.Session",
+    "sqlmodel.orm.session.Session": "sqlalchemy.orm.Session",
+    "starlette.concurrency": "starlette.concurrency",
+    "fastapi.concurrency.run_in_threadpool": "starlette.concurrency.run_in_threadpool",
+    "fastapi.routing.APIRouter": "fastapi.APIRouter",
+    "fastapi.applications.FastAPI": "fastapi.FastAPI",
+    "fastapi.param_functions.Depends": "fastapi.Depends",
+    "fastapi.params.Depends": "fastapi.Depends",
+    "fastapi.param_functions.Security": "fastapi.Security",
+    "starlette.applications.Starlette": "starlette.applications.Starlette",
+}
+
+
+def canonical(fq: str) -> str:
+    """Reduce an external dotted name to its documented spelling (see ``ALIASES``)."""
+    for prefix in (fq, fq.rsplit(".", 1)[0], fq.rsplit(".", 2)[0]):
+        target = ALIASES.get(prefix.rstrip("()"))
+        if target is not None:
+            rest = fq[len(prefix.rstrip("()")) :]
+            return target + rest
+    return fq
+
+
+@dataclass(frozen=True, slots=True)
+class Symbol:
+    """What a dotted name refers to.
+
+    ``kind`` is one of: ``function`` (``rel``, ``qualname``), ``class`` (``instance`` says
+    whether it is an instance of it), ``module`` (``rel``), ``value`` (a module-level variable
+    ``qualname`` in ``rel``, with ``external`` its type when known), or ``external``
+    (``external`` holds the dotted name outside the project, ``()`` marking instances).
+    """
+
+    kind: str
+    rel: str = ""
+    qualname: str = ""
+    external: str = ""
+    instance: bool = False
+
+
+class Project:
+    """All module summaries of one check, and resolution of names between them."""
+
+    def __init__(self, summaries: dict[str, ModuleSummary]) -> None:
+        self.modules = summaries
+        self.dirs: set[str] = set()
+        for rel in summaries:
+            parent = posixpath.dirname(rel)
+            while parent and parent not in self.dirs:
+                self.dirs.add(parent)
+                parent = posixpath.dirname(parent)
+        self._roots: dict[str, list[str]] = {}
+        self._memo: dict[tuple[str, str, str], Symbol | None] = {}
+
+    # -- modules ---------------------------------------------------------------------------
+
+    def _is_package_dir(self, directory: str) -> bool:
+        return f"{directory}/__init__.py" in self.modules
+
+    def roots_for(self, rel: str) -> list[str]:
+        """Plausible ``sys.path`` entries for a module, shallowest first."""
+        directory = posixpath.dirname(rel)
+        cached = self._roots.get(directory)
+        if cached is not None:
+            return cached
+        chain = []
+        current = directory
+        while current:
+            chain.append(current)
+            current = posixpath.dirname(current)
+        roots = [""] + [d for d in reversed(chain) if not self._is_package_dir(d)]
+        roots += [d for d in ("src",) if d in self.dirs and d not in roots]
+        self._roots[directory] = roots
+        return roots
+
+    def _module_at(self, base: str) -> str | None:
+        if base + ".py" in self.modules:
+            return base + ".py"
+        if base + "/__init__.py" in self.modules:
+            return base + "/__init__.py"
+        if base in self.dirs:
+            return base + "/"  # an implicit namespace package
+        return None
+
+    def resolve_module(self, dotted: str, importer: str, level: int = 0) -> str | None:
+        """The module file (or ``dir/`` for a namespace package) that an import names."""
+        path = dotted.replace(".", "/") if dotted else ""
+        if level:
+            base = posixpath.dirname(importer)
+            for _ in range(level - 1):
+                base = posixpath.dirname(base)
+            target = posixpath.join(base, path) if path else base
+            if not path:
+                return self._module_at(target) or (target + "/" if target else None)
+            return self._module_at(target)
+        for root in self.roots_for(importer):
+            found = self._module_at(posixpath.join(root, path) if root else path)
+            if found is not None:
+                return found
+        return None
+
+    @staticmethod
+    def package_dir(module: str) -> str:
+        """The directory holding a module's submodules."""
+        if module.endswith("/"):
+            return module[:-1]
+        if module.endswith("/__init__.py") or module == "__init__.py":
+            return posixpath.dirname(module)
+        return module[:-3]
+
+    def submodule(self, module: str, name: str) -> str | None:
+        """The submodule ``name`` of the package ``module``, if it exists."""
+        if not (module.endswith("/") or module.endswith("__init__.py")):
+            return None
+        return self._module_at(posixpath.join(self.package_dir(module), name))
+
+    def import_target(self, summary: ModuleSummary, imp: ImportInfo, depth: int = 0) -> Symbol | None:
+        """What an import binds: a project module, a project symbol, or an external name."""
+        if imp.name is None:
+            module_name = imp.module.split(".", 1)[0] if imp.binds_top else imp.module
+            rel = self.resolve_module(module_name, summary.path)
+            if rel is not None:
+                return Symbol("module", rel)
+            return Symbol("external", external=canonical(module_name))
+        module = self.resolve_module(imp.module, summary.path, imp.level)
+        if module is None:
+            if imp.level:
+                return None
+            return Symbol("external", external=canonical(f"{imp.module}.{imp.name}"))
+        sub = self.submodule(module, imp.name)
+        if sub is not None:
+            return Symbol("module", sub)
+        return self.member(module, imp.name, depth + 1)
+
+    # -- symbols ---------------------------------------------------------------------------
+
+    def member(self, module: str, name: str, depth: int = 0) -> Symbol | None:
+        """The top-level name ``name`` of a project module, following re-exports."""
+        if depth > _MAX_DEPTH:
+            return None
+        summary = self.modules.get(module)
+        if summary is None:
+            sub = self.submodule(module, name)
+            return Symbol("module", sub) if sub else None
+        binding = summary.bindings.get(name)
+        if binding is None:
+            sub = self.submodule(module, name)
+            return Symbol("module", sub) if sub else None
+        kind, value = binding
+        if kind == "def":
+            return Symbol("function", module, str(value))
+        if kind == "class":
+            return Symbol("class", module, str(value))
+        if kind == "import":
+            assert isinstance(value, int)  # noqa: S101 - invariant of the summary builder
+            return self.import_target(summary, summary.imports[value], depth + 1)
+        typed = None
+        if isinstance(value, str):
+            typed = self._resolve(summary, None, value, depth + 1)
+        external = typed.external if typed is not None and typed.kind == "external" else ""
+        return Symbol("value", module, name, external=external, instance=typed is not None)
+
+    def value_type(self, symbol: Symbol, depth: int = 0) -> Symbol | None:
+        """The type of a module-level variable (``router = APIRouter()`` -> APIRouter())."""
+        summary = self.modules.get(symbol.rel)
+        if summary is None:
+            return None
+        binding = summary.bindings.get(symbol.qualname)
+        if binding is None or not isinstance(binding[1], str):
+            return None
+        return self._resolve(summary, None, binding[1], depth + 1)
+
+    def function(self, rel: str, qualname: str) -> FunctionInfo | None:
+        """The function ``qualname`` of module ``rel``."""
+        summary = self.modules.get(rel)
+        return summary.functions.get(qualname) if summary else None
+
+    def class_info(self, rel: str, qualname: str) -> ClassInfo | None:
+        """The class ``qualname`` of module ``rel``."""
+        summary = self.modules.get(rel)
+        return summary.classes.get(qualname) if summary else None
+
+    def resolve(self, rel: str, function: FunctionInfo | None, dotted: str) -> Symbol | None:
+        """What ``dotted`` names when written inside ``function`` (or at module level)."""
+        key = (rel, function.qualname if function else "", dotted)
+        if key in self._memo:
+            return self._memo[key]
+        summary = self.modules.get(rel)
+        result = self._resolve(summary, function, dotted, 0) if summary else None
+        self._memo[key] = result
+        return result
+
+    def _resolve(
+        self, summary: ModuleSummary, function: FunctionInfo | None, dotted: str, depth: int
+    ) -> Symbol | None:
+        if depth > _MAX_DEPTH:
+            return None
+        tokens = dotted.split(".")
+        head = tokens[0]
+        called = head.endswith("()")
+        if called:
+            head = head[:-2]
+        current = self._head(summary, function, head, depth)
+        if current is None:
+            return None
+        if called:
+            current = self._call(current)
+        for token in tokens[1:]:
+            if current is None:
+                return None
+            called = token.endswith("()")
+            name = token[:-2] if called else token
+            current = self._attribute(current, name, depth)
+            if called and current is not None:
+                current = self._call(current)
+        return current
+
+    def _head(
+        self, summary: ModuleSummary, function: FunctionInfo | None, name: str, depth: int
+    ) -> Symbol | None:
+        fn = function
+        while fn is not None:
+            local = fn.local_types.get(name)
+            if local is not None:
+                if local.startswith("import:"):
+                    imp = summary.imports[int(local[7:])]
+                    return self.import_target(summary, imp, depth + 1)
+                return self._resolve(summary, None, local, depth + 1)
+            if name in ("self", "cls") and fn.class_name:
+                return Symbol("class", summary.path, fn.class_name, instance=name == "self")
+            if any(p.name == name for p in fn.params):
+                return None  # a parameter without a usable annotation
+            fn = summary.functions.get(fn.parent) if fn.parent else None
+        if name in summary.bindings:
+            return self.member(summary.path, name, depth + 1)
+        if name in _BUILTINS:
+            return Symbol("external", external=name)
+        return None
+
+    def _call(self, symbol: Symbol) -> Symbol | None:
+        if symbol.kind == "class" and not symbol.instance:
+            return Symbol("class", symbol.rel, symbol.qualname, instance=True)
+        if symbol.kind == "external":
+            return Symbol("external", external=symbol.external + "()")
+        return None  # the return value of a function is not tracked
+
+    def _attribute(self, symbol: Symbol, name: str, depth: int) -> Symbol | None:
+        kind = symbol.kind
+        if kind == "external":
+            return Symbol("external", external=canonical(f"{symbol.external}.{name}"))
+        if kind == "module":
+            return self.member(symbol.rel, name, depth + 1)
+        if kind == "class":
+            return self._class_attribute(symbol, name, depth)
+        if kind == "value":
+            typed = self.value_type(symbol, depth + 1)
+            return self._attribute(typed, name, depth + 1) if typed is not None else None
+        return None
+
+    def _class_attribute(self, symbol: Symbol, name: str, depth: int) -> Symbol | None:
+        for rel, info in self.mro(symbol.rel, symbol.qualname, depth + 1):
+            method = info.methods.get(name)
+            if method is not None:
+                return Symbol("function", rel, method)
+            attr = info.attr_types.get(name)
+            if attr is not None:
+                owner = self.modules[rel]
+                return self._resolve(owner, None, attr, depth + 1)
+        # an external base class supplies the attribute
+        for rel, info in self.mro(symbol.rel, symbol.qualname, depth + 1):
+            for base in info.bases:
+                resolved = self._resolve(self.modules[rel], None, base, depth + 1)
+                if resolved is not None and resolved.kind == "external":
+                    suffix = "()" if symbol.instance else ""
+                    return Symbol("external", external=f"{resolved.external}{suffix}.{name}")
+        return None
+
+    def mro(self, rel: str, qualname: str, depth: int = 0) -> Iterator[tuple[str, ClassInfo]]:
+        """The class and its project base classes, breadth first, each once."""
+        if depth > _MAX_DEPTH:
+            return
+        seen: set[tuple[str, str]] = set()
+        pending = [(rel, qualname)]
+        while pending and len(seen) < 64:
+            key = pending.pop(0)
+            if key in seen:
+                continue
+            seen.add(key)
+            info = self.class_info(*key)
+            if info is None:
+                continue
+            yield key[0], info
+            summary = self.modules[key[0]]
+            for base in info.bases:
+                resolved = self._resolve(summary, None, base, depth + 1)
+                if resolved is not None and resolved.kind == "class":
+                    pending.append((resolved.rel, resolved.qualname))

@@ -1,0 +1,10 @@
+"""The static rule families, imported explicitly so registration is deterministic."""
+
+from __future__ import annotations
+
+from fastapi_medic.static.rules import blocking, tool
+
+#: Every family module; a test checks that no rule module is missing from this list.
+FAMILIES = (blocking, tool)
+
+__all__ = ["FAMILIES"]

@@ -1,0 +1,495 @@
+"""One traversal per module: builds its :class:`ModuleSummary` and runs the rules' AST hooks.
+
+The traversal is iterative (no recursion per node) and visits each node once. Rules that
+need the syntax tree implement ``visit_<NodeType>(node, ctx)`` hooks; everything the
+project-wide phase needs is recorded in the summary, so the tree is dropped afterwards.
+"""
+
+from __future__ import annotations
+
+import ast
+from collections.abc import Callable, Iterable, Sequence
+from typing import ClassVar
+
+from fastapi_medic.findings import Finding, Location
+from fastapi_medic.registry import Rule
+from fastapi_medic.static.model import (
+    AWAITED,
+    CallRef,
+    CallSite,
+    ClassInfo,
+    Decorator,
+    FunctionInfo,
+    ImportInfo,
+    ModuleSummary,
+    Param,
+    Ref,
+    SimpleValue,
+)
+
+__all__ = ["StaticRule", "WalkContext", "dotted", "simple_value", "summarize"]
+
+#: Method names whose calls wire a FastAPI application together; their arguments are kept.
+WIRING = frozenset(
+    {
+        "include_router",
+        "add_api_route",
+        "add_api_websocket_route",
+        "add_middleware",
+        "add_exception_handler",
+        "add_event_handler",
+        "mount",
+    }
+)
+
+Hook = Callable[[ast.AST, "WalkContext"], "Iterable[Finding] | None"]
+
+
+class StaticRule(Rule):
+    """A rule of ``fastapi-medic check``.
+
+    Per-file rules implement ``visit_<NodeType>(self, node, ctx)`` hooks, called during the one
+    traversal of each file; project-wide rules implement :meth:`check_project`, which runs once
+    on the whole :class:`~fastapi_medic.static.project.Project`.
+    """
+
+    #: Set by subclasses that implement ``check_project``.
+    project_wide: ClassVar[bool] = False
+
+    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+        """Yield findings about the whole project (the default has none)."""
+        return ()
+
+
+def dotted(node: ast.AST) -> str | None:
+    """``a.b.c`` for a chain of names and attributes; ``f().x`` when a link is a call."""
+    parts: list[str] = []
+    while True:
+        kind = type(node)
+        if kind is ast.Attribute:
+            parts.append(node.attr)  # type: ignore[attr-defined]
+            node = node.value  # type: ignore[attr-defined]
+        elif kind is ast.Name:
+            parts.append(node.id)  # type: ignore[attr-defined]
+            break
+        elif kind is ast.Call:
+            inner = dotted(node.func)  # type: ignore[attr-defined]
+            if inner is None:
+                return None
+            parts.append(inner + "()")
+            break
+        else:
+            return None
+    parts.reverse()
+    return ".".join(parts)
+
+
+def simple_value(node: ast.AST | None, depth: int = 0) -> SimpleValue:
+    """Reduce an expression to literals, dotted names, calls and tuples (or None)."""
+    if node is None or depth > 4:
+        return None
+    kind = type(node)
+    if kind is ast.Constant:
+        value = node.value  # type: ignore[attr-defined]
+        return value if isinstance(value, (str, int, float, bool)) else None
+    if kind is ast.Name or kind is ast.Attribute:
+        name = dotted(node)
+        return Ref(name) if name else None
+    if kind is ast.Call:
+        func = dotted(node.func)  # type: ignore[attr-defined]
+        if func is None:
+            return None
+        return CallRef(
+            func,
+            tuple(simple_value(a, depth + 1) for a in node.args),  # type: ignore[attr-defined]
+            tuple(
+                (k.arg, simple_value(k.value, depth + 1))
+                for k in node.keywords  # type: ignore[attr-defined]
+                if k.arg
+            ),
+            node.lineno,  # type: ignore[attr-defined]
+        )
+    if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
+        return tuple(simple_value(e, depth + 1) for e in node.elts)  # type: ignore[attr-defined]
+    if kind is ast.JoinedStr:
+        return "".join(
+            v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
+            for v in node.values  # type: ignore[attr-defined]
+        )
+    return None
+
+
+_UNWRAP = frozenset({"Optional", "typing.Optional", "Required", "NotRequired", "Final"})
+
+
+def annotation_type(node: ast.AST | None) -> tuple[str | None, tuple[SimpleValue, ...]]:
+    """The dotted type of an annotation and its ``Annotated`` metadata.
+
+    ``Annotated[Session, Depends(get_db)]`` -> (``Session``, (Depends(get_db),));
+    ``Optional[X]`` and ``X | None`` -> ``X``; a string annotation is parsed when it is a name.
+    """
+    if node is None:
+        return None, ()
+    kind = type(node)
+    if kind is ast.Subscript:
+        base = dotted(node.value)  # type: ignore[attr-defined]
+        inner = node.slice  # type: ignore[attr-defined]
+        if base in ("Annotated", "typing.Annotated", "typing_extensions.Annotated"):
+            if isinstance(inner, ast.Tuple) and inner.elts:
+                first, _ = annotation_type(inner.elts[0])
+                return first, tuple(simple_value(e) for e in inner.elts[1:])
+            return annotation_type(inner)
+        if base in _UNWRAP:
+            return annotation_type(inner)
+        return base, ()
+    if kind is ast.BinOp and isinstance(node.op, ast.BitOr):  # type: ignore[attr-defined]
+        for side in (node.left, node.right):  # type: ignore[attr-defined]
+            if not (isinstance(side, ast.Constant) and side.value is None):
+                return annotation_type(side)
+        return None, ()
+    if kind is ast.Constant and isinstance(node.value, str):  # type: ignore[attr-defined]
+        text = node.value.strip()  # type: ignore[attr-defined]
+        if text.replace(".", "").replace("_", "").isalnum():
+            return text, ()
+        try:
+            return annotation_type(ast.parse(text, mode="eval").body)
+        except SyntaxError:
+            return None, ()
+    return dotted(node), ()
+
+
+class WalkContext:
+    """What a rule hook sees: the file, the summary so far, and the enclosing scopes."""
+
+    __slots__ = ("function", "in_async", "path", "summary", "type_checking")
+
+    def __init__(self, path: str, summary: ModuleSummary) -> None:
+        self.path = path
+        self.summary = summary
+        self.function: FunctionInfo | None = None
+        self.in_async = False
+        self.type_checking = False
+
+    def location(self, node: ast.AST) -> Location:
+        """The location of ``node`` in this file."""
+        return Location(
+            self.path,
+            getattr(node, "lineno", 1),
+            getattr(node, "col_offset", 0),
+            getattr(node, "end_lineno", None),
+            getattr(node, "end_col_offset", None),
+        )
+
+    def resolve(self, name: str) -> str:
+        """Resolve the head of a dotted name through this module's imports.
+
+        ``sleep`` after ``from time import sleep`` -> ``time.sleep``; names that are not
+        imports come back unchanged.
+        """
+        head, _, rest = name.partition(".")
+        local = self.function.local_types.get(head) if self.function else None
+        index: object = None
+        if local is not None and local.startswith("import:"):
+            index = int(local[7:])
+        else:
+            binding = self.summary.bindings.get(head)
+            if binding is not None and binding[0] == "import":
+                index = binding[1]
+        if not isinstance(index, int):
+            return name
+        imp = self.summary.imports[index]
+        if imp.level:
+            return name
+        target = imp.module if imp.name is None else f"{imp.module}.{imp.name}"
+        if imp.binds_top:
+            target = imp.module.split(".", 1)[0]
+        return f"{target}.{rest}" if rest else target
+
+
+class _Exit:
+    """Marks the end of a scope on the traversal stack, with the state to restore."""
+
+    __slots__ = ("function", "in_async", "owner", "type_checking")
+
+    def __init__(
+        self, function: FunctionInfo | None, in_async: bool, owner: str | None, type_checking: bool
+    ) -> None:
+        self.function = function
+        self.in_async = in_async
+        self.owner = owner
+        self.type_checking = type_checking
+
+
+_FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_APP_FACTORIES = ("FastAPI", "Router", "Starlette")
+_TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
+
+
+def _params(args: ast.arguments) -> list[Param]:
+    positional = [*args.posonlyargs, *args.args]
+    defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
+    defaults += list(args.defaults)
+    pairs: list[tuple[ast.arg, ast.expr | None]] = list(zip(positional, defaults))
+    pairs += list(zip(args.kwonlyargs, args.kw_defaults))
+    out = []
+    for arg, default in pairs:
+        annotation, metadata = annotation_type(arg.annotation)
+        out.append(
+            Param(
+                arg.arg,
+                annotation,
+                simple_value(default),
+                metadata,
+                arg.lineno,
+                arg.col_offset,
+                default is not None,
+            )
+        )
+    return out
+
+
+def summarize(
+    path: str, tree: ast.Module, rules: Sequence[StaticRule] = (), *, is_package: bool = False
+) -> ModuleSummary:
+    """Traverse ``tree`` once: build the module's summary and collect the rules' findings."""
+    summary = ModuleSummary(path=path, is_package=is_package)
+    ctx = WalkContext(path, summary)
+    hooks: dict[type, list[Hook]] = {}
+    for rule in rules:
+        for attr in dir(rule):
+            if attr.startswith("visit_"):
+                node_type = getattr(ast, attr[6:], None)
+                if isinstance(node_type, type):
+                    hooks.setdefault(node_type, []).append(getattr(rule, attr))
+
+    findings = summary.findings
+    imports = summary.imports
+    bindings = summary.bindings
+    functions = summary.functions
+    classes = summary.classes
+    awaited: set[int] = set()
+    owner: str | None = None  # qualname of the enclosing class or function
+    owner_is_class = False
+    module_calls = summary.module_calls
+    calls = module_calls
+    stack: list[object] = list(reversed(tree.body))
+    ast_ast = ast.AST
+    Call, Await, Name = ast.Call, ast.Await, ast.Name
+
+    while stack:
+        node = stack.pop()
+        kind = type(node)
+        if kind is _Exit:
+            ctx.function = node.function  # type: ignore[attr-defined]
+            ctx.in_async = node.in_async  # type: ignore[attr-defined]
+            ctx.type_checking = node.type_checking  # type: ignore[attr-defined]
+            owner = node.owner  # type: ignore[attr-defined]
+            owner_is_class = owner is not None and owner in classes
+            calls = ctx.function.calls if ctx.function is not None else module_calls
+            continue
+        node_hooks = hooks.get(kind)
+        if node_hooks:
+            for hook in node_hooks:
+                result = hook(node, ctx)  # type: ignore[arg-type]
+                if result:
+                    findings.extend(result)
+
+        if kind is Call:
+            callee = dotted(node.func)  # type: ignore[attr-defined]
+            if callee is not None:
+                calls.append(
+                    CallSite(
+                        callee,
+                        node.lineno,  # type: ignore[attr-defined]
+                        node.col_offset,  # type: ignore[attr-defined]
+                        node.end_lineno,  # type: ignore[attr-defined]
+                        node.end_col_offset,  # type: ignore[attr-defined]
+                        AWAITED if id(node) in awaited else 0,
+                    )
+                )
+                method = callee.rpartition(".")[2]
+                if method in WIRING:
+                    ref = simple_value(node)
+                    if isinstance(ref, CallRef):
+                        where = ctx.function.qualname if ctx.function else None
+                        summary.wiring.append((callee, ref, where))
+        elif kind is Await:
+            value = node.value  # type: ignore[attr-defined]
+            if type(value) is Call:
+                awaited.add(id(value))
+        elif kind in _FUNCS:
+            fn = node
+            parent = ctx.function.qualname if ctx.function else None
+            qualname = f"{owner}.{fn.name}" if owner else fn.name  # type: ignore[attr-defined]
+            info = FunctionInfo(
+                qualname=qualname,
+                name=fn.name,  # type: ignore[attr-defined]
+                line=fn.lineno,  # type: ignore[attr-defined]
+                column=fn.col_offset,  # type: ignore[attr-defined]
+                end_line=fn.end_lineno or fn.lineno,  # type: ignore[attr-defined]
+                is_async=kind is ast.AsyncFunctionDef,
+                class_name=owner if owner_is_class else None,
+                parent=parent,
+                decorators=[
+                    Decorator(simple_value(d), d.lineno)
+                    for d in fn.decorator_list  # type: ignore[attr-defined]
+                ],
+                params=_params(fn.args),  # type: ignore[attr-defined]
+            )
+            for param in info.params:
+                if param.annotation:
+                    info.local_types[param.name] = param.annotation + "()"
+            functions.setdefault(qualname, info)
+            if owner is None:
+                bindings[info.name] = ("def", qualname)
+            elif owner_is_class:
+                classes[owner].methods.setdefault(info.name, qualname)
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            stack.extend(reversed(fn.body))  # type: ignore[attr-defined]
+            ctx.function, ctx.in_async, owner, owner_is_class = info, info.is_async, qualname, False
+            calls = info.calls
+            continue
+        elif kind is ast.ClassDef:
+            cls = node
+            qualname = f"{owner}.{cls.name}" if owner else cls.name  # type: ignore[attr-defined]
+            classes[qualname] = ClassInfo(
+                qualname,
+                cls.lineno,  # type: ignore[attr-defined]
+                [b for b in map(dotted, cls.bases) if b],  # type: ignore[attr-defined]
+            )
+            if owner is None:
+                bindings[cls.name] = ("class", qualname)  # type: ignore[attr-defined]
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            stack.extend(reversed(cls.body))  # type: ignore[attr-defined]
+            owner, owner_is_class = qualname, True
+            continue
+        elif kind is ast.Lambda:
+            # A lambda is its own (sync) scope: what it calls runs when it is called.
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            stack.append(node.body)  # type: ignore[attr-defined]
+            lam = FunctionInfo("<lambda>", "<lambda>", node.lineno, 0, node.lineno, False, None, None)  # type: ignore[attr-defined]
+            ctx.function, ctx.in_async, calls = lam, False, lam.calls
+            continue
+        elif kind is ast.Import or kind is ast.ImportFrom:
+            _record_import(node, ctx, owner is None)  # type: ignore[arg-type]
+            continue
+        elif kind is ast.Assign or kind is ast.AnnAssign:
+            _record_assign(node, ctx, owner, owner_is_class)  # type: ignore[arg-type]
+        elif kind is ast.If:
+            test = dotted(node.test)  # type: ignore[attr-defined]
+            if test in _TYPE_CHECKING:
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+                stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, True))
+                stack.extend(reversed(node.body))  # type: ignore[attr-defined]
+                ctx.type_checking = True
+                continue
+        elif kind is ast.With or kind is ast.AsyncWith:
+            if ctx.function is not None:
+                for item in node.items:  # type: ignore[attr-defined]
+                    if type(item.optional_vars) is Name:
+                        value = dotted(item.context_expr)
+                        if value is not None and value.endswith("()"):
+                            ctx.function.local_types[item.optional_vars.id] = value
+        elif kind is ast.Yield or kind is ast.YieldFrom:
+            if ctx.function is not None:
+                ctx.function.is_generator = True
+
+        children: list[object] = []
+        for field in node._fields:  # type: ignore[attr-defined]
+            value = getattr(node, field, None)
+            if type(value) is list:
+                children.extend(value)
+            elif isinstance(value, ast_ast):
+                children.append(value)
+        if children:
+            children.reverse()
+            stack.extend(c for c in children if isinstance(c, ast_ast))
+    return summary
+
+
+def _record_import(node: ast.Import | ast.ImportFrom, ctx: WalkContext, module_level: bool) -> None:
+    summary = ctx.summary
+    if ctx.function is not None:
+        scope = "function"
+    elif ctx.type_checking:
+        scope = "type-checking"
+    else:
+        scope = "module"
+    entries: list[ImportInfo] = []
+    if isinstance(node, ast.Import):
+        for alias in node.names:
+            if alias.asname:
+                entries.append(
+                    ImportInfo(alias.name, None, alias.asname, 0, node.lineno, node.col_offset, scope)
+                )
+            else:
+                top = alias.name.split(".", 1)[0]
+                entries.append(
+                    ImportInfo(alias.name, None, top, 0, node.lineno, node.col_offset, scope, True)
+                )
+    else:
+        module = node.module or ""
+        for alias in node.names:
+            entries.append(
+                ImportInfo(
+                    module,
+                    alias.name,
+                    alias.asname or alias.name,
+                    node.level,
+                    node.lineno,
+                    node.col_offset,
+                    scope,
+                )
+            )
+    for entry in entries:
+        index = len(summary.imports)
+        summary.imports.append(entry)
+        if entry.alias == "*":
+            continue
+        if ctx.function is not None:
+            ctx.function.local_types[entry.alias] = f"import:{index}"
+        elif module_level:
+            summary.bindings[entry.alias] = ("import", index)
+
+
+def _record_assign(
+    node: ast.Assign | ast.AnnAssign, ctx: WalkContext, owner: str | None, owner_is_class: bool
+) -> None:
+    value = node.value
+    if isinstance(node, ast.Assign):
+        targets = node.targets
+        annotated: str | None = None
+    else:
+        targets = [node.target]
+        annotated, _ = annotation_type(node.annotation)
+    call = simple_value(value) if type(value) is ast.Call else None
+    instance = (call.func + "()") if isinstance(call, CallRef) else None
+    if annotated:
+        instance = annotated + "()"
+    summary = ctx.summary
+    for target in targets:
+        kind = type(target)
+        if kind is ast.Name:
+            name = target.id  # type: ignore[attr-defined]
+            if ctx.function is not None:
+                if instance:
+                    ctx.function.local_types[name] = instance
+                if isinstance(call, CallRef) and call.func.endswith(_APP_FACTORIES):
+                    # an app or router built inside a factory function
+                    summary.assigned_calls[f"{ctx.function.qualname}:{name}"] = call
+            elif owner is None:
+                summary.bindings[name] = ("value", instance)
+                if isinstance(call, CallRef):
+                    summary.assigned_calls[name] = call
+            elif owner_is_class and instance:
+                summary.classes[owner].attr_types.setdefault(name, instance)
+        elif kind is ast.Attribute and instance and ctx.function is not None:
+            base = target.value  # type: ignore[attr-defined]
+            cls = ctx.function.class_name
+            if cls and type(base) is ast.Name and base.id in ("self", "cls"):
+                summary.classes[cls].attr_types[target.attr] = instance  # type: ignore[attr-defined]
+        elif kind is ast.Tuple:
+            for elt in target.elts:  # type: ignore[attr-defined]
+                if type(elt) is ast.Name and ctx.function is None and owner is None:
+                    summary.bindings.setdefault(elt.id, ("value", None))
