@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
+import pickle
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -97,22 +99,43 @@ def _cache_for(config: Config, root: Path, use_cache: bool) -> Cache:
 
 def _summaries(
     tasks: Sequence[FileTask], config: Config, cache: Cache, digests: dict[str, str]
-) -> tuple[dict[str, ModuleSummary], int, bool]:
-    known = cache.summaries()
+) -> tuple[dict[str, ModuleSummary], int, dict[str, bytes] | None]:
+    """Summaries of every file: from the cache when the content is known, else analysed.
+
+    Returns the summaries, how many came from the cache, and the new cache content (None when
+    it would not change).
+    """
+    known = cache.summaries() if cache.directory is not None else {}
     out: dict[str, ModuleSummary] = {}
+    blobs: dict[str, bytes] = {}
     missing = []
-    for task in tasks:
-        hit = known.get(f"{task.rel}|{digests[task.rel]}")
-        if hit is not None:
-            out[task.rel] = hit
-        else:
-            missing.append(task)
-    for rel, summary in analyze_files(
-        missing, _file_rules, max_bytes=config.max_file_bytes, workers=_workers(config)
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        for task in tasks:
+            key = f"{task.rel}|{digests[task.rel]}"
+            blob = known.get(key)
+            if blob is not None:
+                out[task.rel] = pickle.loads(blob)
+                blobs[key] = blob
+            else:
+                missing.append(task)
+    finally:
+        if enabled:
+            gc.enable()
+    for rel, summary, new_blob in analyze_files(
+        missing,
+        _file_rules,
+        max_bytes=config.max_file_bytes,
+        workers=_workers(config),
+        keep_blobs=cache.directory is not None,
     ):
         out[rel] = summary
+        if new_blob is not None:
+            blobs[f"{rel}|{digests[rel]}"] = new_blob
     ordered = {task.rel: out[task.rel] for task in tasks}
-    return ordered, len(tasks) - len(missing), bool(missing) or len(known) != len(tasks)
+    changed = bool(missing) or len(known) != len(blobs)
+    return ordered, len(tasks) - len(missing), blobs if changed and cache.directory else None
 
 
 def _digests(tasks: Sequence[FileTask], cache: Cache) -> tuple[dict[str, str], dict[str, tuple[int, int, str]]]:
@@ -188,7 +211,7 @@ def check_paths(
             summary={"cached": len(tasks)},
         )
 
-    summaries, cached, changed = _summaries(tasks, config, cache, digests)
+    summaries, cached, blobs = _summaries(tasks, config, cache, digests)
     project = Project(summaries)
     ctx = ProjectContext(project, config)
     findings: list[Finding] = []
@@ -214,12 +237,7 @@ def check_paths(
                 )
             )
     silenced = len(split.silenced)
-    cache.save(
-        stats,
-        {f"{rel}|{digests[rel]}": s for rel, s in summaries.items()} if changed else None,
-        result_key,
-        (kept, silenced),
-    )
+    cache.save(stats, blobs, result_key, (kept, silenced))
     return Report(
         command="check",
         root=str(root),

@@ -9,10 +9,12 @@ final result is reused as well.
 from __future__ import annotations
 
 import ast
+import gc
 import hashlib
 import multiprocessing
 import os
 import pickle
+import re
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -36,13 +38,32 @@ class FileTask:
     rel: str  # posix, relative to the checked root
 
 
-def _noqa_lines(source: bytes) -> dict[int, frozenset[str]]:
-    from fastapi_medic.suppress import collect_noqa
+_NOQA_LINE = re.compile(rb"^.*#.*noqa.*$", re.MULTILINE | re.IGNORECASE)
 
-    try:
-        return collect_noqa(source.decode("utf-8", errors="replace"))
-    except Exception:  # noqa: BLE001 - a tokenizer failure only loses suppressions
-        return {}
+
+def _noqa_lines(source: bytes, string_spans: list[tuple[int, int]]) -> dict[int, frozenset[str]]:
+    """``# noqa`` directives, found without tokenizing the whole file.
+
+    Candidate lines come from a regular expression; each is tokenized on its own, and lines
+    inside multi-line strings (known from the syntax tree) are skipped.
+    """
+    from fastapi_medic.suppress import parse_noqa
+
+    inside: set[int] = set()
+    for start, end in string_spans:
+        inside.update(range(start, end))
+    out: dict[int, frozenset[str]] = {}
+    for match in _NOQA_LINE.finditer(source):
+        line = source.count(b"\n", 0, match.start()) + 1
+        if line in inside:
+            continue
+        try:
+            codes = parse_noqa(match.group().decode("utf-8", errors="replace"))
+        except Exception:  # noqa: BLE001 - a tokenizer failure only loses this suppression
+            continue
+        if codes is not None:
+            out[line] = codes
+    return out
 
 
 def analyze_file(
@@ -101,10 +122,11 @@ def analyze_file(
             )
         )
         return summary
-    summary = summarize(task.rel, tree, rules, is_package=is_package)
+    spans: list[tuple[int, int]] | None = [] if b"noqa" in source else None
+    summary = summarize(task.rel, tree, rules, is_package=is_package, string_spans=spans)
     summary.lines = source.count(b"\n") + 1
-    if b"noqa" in source:
-        summary.noqa = _noqa_lines(source)
+    if spans is not None:
+        summary.noqa = _noqa_lines(source, spans)
     return summary
 
 
@@ -115,15 +137,16 @@ _WORKER: tuple[list[StaticRule], int] | None = None
 
 def _init_worker(rule_factory: Callable[[], list[StaticRule]], max_bytes: int) -> None:
     global _WORKER  # noqa: PLW0603 - per-process state of the pool
-    import gc
 
-    gc.freeze()  # the tool's own objects never need collecting
+    gc.disable()  # a worker only builds acyclic trees and summaries, then exits
     _WORKER = (rule_factory(), max_bytes)
 
 
-def _work(task: FileTask) -> tuple[str, ModuleSummary]:
+def _work(task: FileTask) -> tuple[str, bytes]:
     assert _WORKER is not None  # noqa: S101 - set by the pool initializer
-    return task.rel, analyze_file(task, _WORKER[0], _WORKER[1])
+    summary = analyze_file(task, _WORKER[0], _WORKER[1])
+    # Pickled here, in parallel: the parent loads it once and caches these very bytes.
+    return task.rel, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def analyze_files(
@@ -132,17 +155,33 @@ def analyze_files(
     *,
     max_bytes: int,
     workers: int,
-) -> Iterator[tuple[str, ModuleSummary]]:
-    """Analyse ``tasks``, in ``workers`` processes when there are enough files to pay off."""
-    if workers <= 1 or len(tasks) < 4 * _CHUNK:
-        rules = rule_factory()
-        for task in tasks:
-            yield task.rel, analyze_file(task, rules, max_bytes)
-        return
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else None)
-    with context.Pool(workers, _init_worker, (rule_factory, max_bytes)) as pool:
-        yield from pool.imap_unordered(_work, tasks, chunksize=_CHUNK)
+    keep_blobs: bool = False,
+) -> Iterator[tuple[str, ModuleSummary, bytes | None]]:
+    """Analyse ``tasks``, in ``workers`` processes when there are enough files to pay off.
+
+    Yields each file's summary and, from worker processes or when ``keep_blobs`` is set, its
+    pickled form for the cache.
+    """
+    # Syntax trees and summaries hold no reference cycles, and the summaries kept so far
+    # would make every collection slower: the cyclic collector only costs time here.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        if workers <= 1 or len(tasks) < 4 * _CHUNK:
+            rules = rule_factory()
+            for task in tasks:
+                summary = analyze_file(task, rules, max_bytes)
+                blob = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL) if keep_blobs else None
+                yield task.rel, summary, blob
+            return
+        methods = multiprocessing.get_all_start_methods()
+        context = multiprocessing.get_context("fork" if "fork" in methods else None)
+        with context.Pool(workers, _init_worker, (rule_factory, max_bytes)) as pool:
+            for rel, blob in pool.imap_unordered(_work, tasks, chunksize=_CHUNK):
+                yield rel, pickle.loads(blob), blob
+    finally:
+        if enabled:
+            gc.enable()
 
 
 # -- cache ---------------------------------------------------------------------------------
@@ -163,7 +202,7 @@ class Cache:
     def __init__(self, directory: Path | None, key: str) -> None:
         self.directory = directory / key if directory is not None else None
         self.stats: dict[str, tuple[int, int, str]] = {}
-        self._summaries: dict[str, ModuleSummary] | None = None
+        self._summaries: dict[str, bytes] | None = None
 
     def _load(self, name: str) -> object:
         if self.directory is None:
@@ -210,10 +249,16 @@ class Cache:
             return "", None
         return value, (st.st_mtime_ns, st.st_size, value)
 
-    def summaries(self) -> dict[str, ModuleSummary]:
-        """Cached summaries by ``rel|digest``."""
+    def summaries(self) -> dict[str, bytes]:
+        """Cached, pickled summaries by ``rel|digest``."""
         if self._summaries is None:
-            loaded = self._load("summaries.pickle")
+            enabled = gc.isenabled()
+            gc.disable()
+            try:
+                loaded = self._load("summaries.pickle")
+            finally:
+                if enabled:
+                    gc.enable()
             self._summaries = loaded if isinstance(loaded, dict) else {}
         return self._summaries
 
@@ -227,7 +272,7 @@ class Cache:
     def save(
         self,
         stats: dict[str, tuple[int, int, str]],
-        summaries: dict[str, ModuleSummary] | None,
+        summaries: dict[str, bytes] | None,
         result_key: str,
         result: object,
     ) -> None:

@@ -36,6 +36,16 @@ SYNC = BlockingKind("thread synchronisation", "Use the asyncio equivalent, or of
 BULK = BlockingKind("bulk data read", "Read it with `await asyncio.to_thread(...)`")
 CUSTOM = BlockingKind("configured blocking call", "Await an async equivalent, or offload the call")
 
+def _db_methods(connection: str) -> dict[str, BlockingKind]:
+    """The statements and transaction calls of a DB-API connection and its cursors."""
+    names = ("execute", "executemany", "executescript", "commit", "rollback")
+    fetches = ("execute", "executemany", "fetchone", "fetchall", "fetchmany", "callproc")
+    return {
+        **{f"{connection}.{name}": DB for name in names},
+        **{f"{connection}.cursor().{name}": DB for name in fetches},
+    }
+
+
 _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
 _DEFAULT: dict[str, BlockingKind] = {
@@ -57,7 +67,9 @@ _DEFAULT: dict[str, BlockingKind] = {
         f"subprocess.{name}": PROCESS
         for name in ("run", "call", "check_call", "check_output", "getoutput", "getstatusoutput")
     },
-    "subprocess.Popen().": PROCESS,
+    "subprocess.Popen": PROCESS,
+    "subprocess.Popen().wait": PROCESS,
+    "subprocess.Popen().communicate": PROCESS,
     **{
         f"os.{name}": PROCESS
         for name in (
@@ -91,15 +103,15 @@ _DEFAULT: dict[str, BlockingKind] = {
     "os.scandir": FILE,
     "os.walk": FILE,
     "psycopg2.connect": DB,
-    "psycopg2.connect().": DB,
+    **_db_methods("psycopg2.connect()"),
     "psycopg.connect": DB,
-    "psycopg.connect().": DB,
+    **_db_methods("psycopg.connect()"),
     "psycopg.Connection.connect": DB,
     "pymysql.connect": DB,
-    "pymysql.connect().": DB,
+    **_db_methods("pymysql.connect()"),
     "MySQLdb.connect": DB,
     "sqlite3.connect": DB,
-    "sqlite3.connect().": DB,
+    **_db_methods("sqlite3.connect()"),
     "pymongo.MongoClient().": DB,
     "redis.Redis().": DB,
     "redis.StrictRedis().": DB,
@@ -114,8 +126,6 @@ _DEFAULT: dict[str, BlockingKind] = {
     "smtplib.SMTP().": MAIL,
     "smtplib.SMTP_SSL().": MAIL,
     "input": CONSOLE,
-    "threading.Lock().acquire": SYNC,
-    "threading.RLock().acquire": SYNC,
     "threading.Event().wait": SYNC,
     "threading.Thread().join": SYNC,
     "queue.Queue().get": SYNC,

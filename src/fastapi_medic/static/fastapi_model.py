@@ -310,8 +310,12 @@ def _param_dependencies(
 ) -> list[Dependency]:
     out = []
     for param in fn.params:
-        for value in (param.default, *param.metadata):
-            dep = _dependency_from(project, rel, fn, value, param.name, depth, seen, param)
+        values = [(rel, fn, value) for value in (param.default, *param.metadata)]
+        if not param.metadata and param.annotation and not isinstance(param.default, CallRef):
+            alias_rel, metadata = project.alias_metadata(rel, fn, param.annotation)
+            values += [(alias_rel, None, value) for value in metadata]
+        for owner, where, value in values:
+            dep = _dependency_from(project, owner, where, value, param.name, depth, seen, param)
             if dep is not None:
                 out.append(dep)
     return out

@@ -149,6 +149,10 @@ class ModuleSummary:
     assigned_calls: dict[str, CallRef] = dataclasses.field(default_factory=dict)
     #: calls of framework wiring anywhere in the file: include_router, add_api_route, ...
     wiring: list[tuple[str, CallRef, str | None]] = dataclasses.field(default_factory=list)
+    #: module-level ``Annotated`` aliases: name -> (type, metadata)
+    aliases: dict[str, tuple[str | None, tuple[SimpleValue, ...]]] = dataclasses.field(
+        default_factory=dict
+    )
     module_calls: list[CallSite] = dataclasses.field(default_factory=list)
     findings: list[Finding] = dataclasses.field(default_factory=list)
     noqa: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)

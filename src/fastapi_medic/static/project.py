@@ -13,7 +13,13 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from fastapi_medic.static.model import ClassInfo, FunctionInfo, ImportInfo, ModuleSummary
+from fastapi_medic.static.model import (
+    ClassInfo,
+    FunctionInfo,
+    ImportInfo,
+    ModuleSummary,
+    SimpleValue,
+)
 
 __all__ = ["Project", "Symbol"]
 
@@ -186,11 +192,44 @@ class Project:
         if kind == "import":
             assert isinstance(value, int)  # noqa: S101 - invariant of the summary builder
             return self.import_target(summary, summary.imports[value], depth + 1)
+        alias = summary.aliases.get(name)
+        if alias is not None:
+            return self._resolve(summary, None, alias[0], depth + 1) if alias[0] else None
         typed = None
         if isinstance(value, str):
             typed = self._resolve(summary, None, value, depth + 1)
         external = typed.external if typed is not None and typed.kind == "external" else ""
         return Symbol("value", module, name, external=external, instance=typed is not None)
+
+    def alias_metadata(
+        self, rel: str, function: FunctionInfo | None, dotted: str
+    ) -> tuple[str, tuple[SimpleValue, ...]]:
+        """The module and ``Annotated`` metadata of a type alias name, possibly imported.
+
+        Names in the metadata resolve in the alias's own module, returned first.
+        """
+        summary = self.modules.get(rel)
+        for _ in range(_MAX_DEPTH):
+            if summary is None:
+                return rel, ()
+            head, _, rest = dotted.partition(".")
+            if not rest and head in summary.aliases:
+                return summary.path, summary.aliases[head][1]
+            binding = summary.bindings.get(head)
+            if binding is None or binding[0] != "import" or not isinstance(binding[1], int):
+                return rel, ()
+            imp = summary.imports[binding[1]]
+            if imp.name is None:
+                module = self.resolve_module(imp.module, summary.path, imp.level)
+                if module is None or not rest:
+                    return rel, ()
+                summary, dotted = self.modules.get(module), rest
+            else:
+                module = self.resolve_module(imp.module, summary.path, imp.level)
+                if module is None:
+                    return rel, ()
+                summary, dotted = self.modules.get(module), imp.name + (f".{rest}" if rest else "")
+        return rel, ()
 
     def value_type(self, symbol: Symbol, depth: int = 0) -> Symbol | None:
         """The type of a module-level variable (``router = APIRouter()`` -> APIRouter())."""

@@ -220,7 +220,16 @@ class _Exit:
         self.type_checking = type_checking
 
 
+NoneType = type(None)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+#: Grammar fields that never hold child nodes worth visiting (names, flags, contexts).
+_LEAF_FIELDS = frozenset(
+    {
+        "ctx", "id", "attr", "arg", "name", "asname", "module", "level", "kind", "conversion",
+        "is_async", "simple", "names", "kwd_attrs", "rest", "type_comment", "type_ignores",
+    }
+)
+_CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
 _APP_FACTORIES = ("FastAPI", "Router", "Starlette")
 _TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 
@@ -248,12 +257,15 @@ def _params(args: ast.arguments) -> list[Param]:
     return out
 
 
-def summarize(
-    path: str, tree: ast.Module, rules: Sequence[StaticRule] = (), *, is_package: bool = False
-) -> ModuleSummary:
-    """Traverse ``tree`` once: build the module's summary and collect the rules' findings."""
-    summary = ModuleSummary(path=path, is_package=is_package)
-    ctx = WalkContext(path, summary)
+_HOOK_CACHE: dict[tuple[int, ...], dict[type, list[Hook]]] = {}
+
+
+def _hooks(rules: Sequence[StaticRule]) -> dict[type, list[Hook]]:
+    """Node type -> the rules' ``visit_<NodeType>`` methods (computed once per rule set)."""
+    key = tuple(id(rule) for rule in rules)
+    cached = _HOOK_CACHE.get(key)
+    if cached is not None:
+        return cached
     hooks: dict[type, list[Hook]] = {}
     for rule in rules:
         for attr in dir(rule):
@@ -261,6 +273,27 @@ def summarize(
                 node_type = getattr(ast, attr[6:], None)
                 if isinstance(node_type, type):
                     hooks.setdefault(node_type, []).append(getattr(rule, attr))
+    _HOOK_CACHE.clear()  # rules live as long as a run; keep only the current set
+    _HOOK_CACHE[key] = hooks
+    return hooks
+
+
+def summarize(
+    path: str,
+    tree: ast.Module,
+    rules: Sequence[StaticRule] = (),
+    *,
+    is_package: bool = False,
+    string_spans: list[tuple[int, int]] | None = None,
+) -> ModuleSummary:
+    """Traverse ``tree`` once: build the module's summary and collect the rules' findings.
+
+    When ``string_spans`` is a list, the line spans of multi-line string literals are
+    appended to it (``# noqa`` inside them is text, not a comment).
+    """
+    summary = ModuleSummary(path=path, is_package=is_package)
+    ctx = WalkContext(path, summary)
+    hooks = _hooks(rules)
 
     findings = summary.findings
     imports = summary.imports
@@ -273,12 +306,15 @@ def summarize(
     module_calls = summary.module_calls
     calls = module_calls
     stack: list[object] = list(reversed(tree.body))
-    ast_ast = ast.AST
     Call, Await, Name = ast.Call, ast.Await, ast.Name
 
+    child_fields = _CHILD_FIELDS
+    Constant = ast.Constant
     while stack:
         node = stack.pop()
         kind = type(node)
+        if kind is NoneType:
+            continue  # a missing key of a dict display: {**x}
         if kind is _Exit:
             ctx.function = node.function  # type: ignore[attr-defined]
             ctx.in_async = node.in_async  # type: ignore[attr-defined]
@@ -287,7 +323,7 @@ def summarize(
             owner_is_class = owner is not None and owner in classes
             calls = ctx.function.calls if ctx.function is not None else module_calls
             continue
-        node_hooks = hooks.get(kind)
+        node_hooks = hooks.get(kind) if hooks else None
         if node_hooks:
             for hook in node_hooks:
                 result = hook(node, ctx)  # type: ignore[arg-type]
@@ -395,16 +431,24 @@ def summarize(
             if ctx.function is not None:
                 ctx.function.is_generator = True
 
-        children: list[object] = []
-        for field in node._fields:  # type: ignore[attr-defined]
+        elif kind is Constant or kind is ast.JoinedStr:
+            if string_spans is not None and node.end_lineno != node.lineno:  # type: ignore[attr-defined]
+                string_spans.append((node.lineno, node.end_lineno))  # type: ignore[attr-defined]
+            if kind is Constant:
+                continue
+
+        fields = child_fields.get(kind)
+        if fields is None:
+            # not every grammar field holds nodes (MatchSingleton.value is a bool)
+            fields = child_fields[kind] = tuple(
+                f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS
+            )
+        for field in fields:
             value = getattr(node, field, None)
-            if type(value) is list:
-                children.extend(value)
-            elif isinstance(value, ast_ast):
-                children.append(value)
-        if children:
-            children.reverse()
-            stack.extend(c for c in children if isinstance(c, ast_ast))
+            if value.__class__ is list:
+                stack += value
+            elif value is not None:
+                stack.append(value)
     return summary
 
 
@@ -463,8 +507,22 @@ def _record_assign(
     else:
         targets = [node.target]
         annotated, _ = annotation_type(node.annotation)
-    call = simple_value(value) if type(value) is ast.Call else None
-    instance = (call.func + "()") if isinstance(call, CallRef) else None
+    if (
+        type(value) is ast.Subscript
+        and ctx.function is None
+        and owner is None
+        and isinstance(node, ast.Assign)
+        and len(node.targets) == 1
+        and type(node.targets[0]) is ast.Name
+    ):
+        alias_type, metadata = annotation_type(value)
+        if metadata:  # DbSession = Annotated[Session, Depends(get_db)]
+            ctx.summary.aliases[node.targets[0].id] = (alias_type, metadata)  # type: ignore[attr-defined]
+    func = dotted(value.func) if type(value) is ast.Call else None  # type: ignore[union-attr]
+    instance = func + "()" if func is not None else None
+    call: SimpleValue = None
+    if func is not None and (ctx.function is None or func.endswith(_APP_FACTORIES)):
+        call = simple_value(value)  # kept whole only where the project phase reads arguments
     if annotated:
         instance = annotated + "()"
     summary = ctx.summary

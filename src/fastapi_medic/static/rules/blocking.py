@@ -99,7 +99,7 @@ class BlockingCallInAsyncFunction(StaticRule):
                     if kind is None:
                         continue
                     where = ctx.describe(rel, fn)
-                    name = symbol.external.replace("()", "")
+                    name = symbol.external
                     yield self.finding(
                         _short(f"Blocking {kind.label} `{name}` in async `{fn.name}`", 79),
                         location=Location(rel, call.line, call.column, call.end_line, call.end_column),
