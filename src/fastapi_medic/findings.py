@@ -128,6 +128,8 @@ class Edit:
     end_line: int
     end_column: int
     content: str
+    #: the text the edit expects to replace; the fix is refused when the file differs
+    original: str | None = None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

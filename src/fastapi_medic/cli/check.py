@@ -23,6 +23,8 @@ FORMATS = ["text", "json", "sarif", "github"]
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("--no-cache", is_flag=True, help="Analyse every file again, ignoring the cache.")
 @click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file.")
+@click.option("--fix", is_flag=True, help="Apply safe mechanical fixes, then report what remains.")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix, also apply fixes that may change behaviour.")
 @click.option("--color/--no-color", default=None, help="Colour the text report [default: when a terminal].")
 def check(
     paths: tuple[Path, ...],
@@ -36,6 +38,8 @@ def check(
     no_cache: bool,
     output: Path | None,
     color: bool | None,
+    fix: bool,
+    unsafe_fixes: bool,
 ) -> None:
     """Check a FastAPI code base for the causes of production failures."""
     from fastapi_medic.output import WriteOptions, write
@@ -49,7 +53,7 @@ def check(
         extend_select=split_codes(extend_select),
         fail_level=Severity.parse(fail_level) if fail_level else None,
     )
-    report = check_paths(targets, config, use_cache=not no_cache)
+    report = check_paths(targets, config, use_cache=not no_cache, fix=fix, unsafe_fixes=unsafe_fixes)
     options = WriteOptions(
         color=sys.stdout.isatty() if color is None and output is None else bool(color),
         statistics=statistics,

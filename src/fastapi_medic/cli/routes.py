@@ -15,6 +15,10 @@ from fastapi_medic.cli.options import config_for
 from fastapi_medic.static.fastapi_model import Dependency, Route
 
 
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" if number == 1 else f"{number} {noun}s"
+
+
 def _dep_json(dep: Dependency) -> dict[str, object]:
     symbol = dep.symbol
     return {
@@ -62,7 +66,8 @@ def routes(paths: tuple[Path, ...], fmt: str, no_cache: bool) -> None:
         json.dump({"version": 1, "routes": [_route_json(r) for r in model.routes]}, sys.stdout, indent=2)
         sys.stdout.write("\n")
         return
-    console = Console(file=sys.stdout, highlight=False)
+    # Piped output is never wrapped, so each route stays on one greppable line.
+    console = Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 10_000)
     for route in model.routes:
         note = "" if route.mounted else "  [yellow](router not included in any app)[/yellow]"
         tree = Tree(
@@ -73,4 +78,7 @@ def routes(paths: tuple[Path, ...], fmt: str, no_cache: bool) -> None:
         console.print(tree)
     apps = sum(1 for o in model.objects.values() if o.is_app)
     routers = len(model.objects) - apps
-    console.print(f"{len(model.routes)} routes, {apps} apps, {routers} routers in {loaded.files} files")
+    console.print(
+        f"{_count(len(model.routes), 'route')}, {_count(apps, 'app')}, "
+        f"{_count(routers, 'router')} in {_count(loaded.files, 'file')}"
+    )

@@ -7,11 +7,23 @@ import sys
 import click
 from rich.console import Console
 from rich.markdown import Markdown
-from rich.table import Table
 
 from fastapi_medic.catalog import load_catalog
 from fastapi_medic.errors import UsageError
-from fastapi_medic.registry import get_rule
+from fastapi_medic.registry import Rule, get_rule
+
+
+def _listing(catalog: list[type[Rule]]) -> str:
+    """One line per rule, columns aligned and never wrapped, so the list stays greppable."""
+    rows = [("code", "name", "severity", "summary")]
+    for rule in catalog:
+        name = rule.name + (" (preview)" if rule.preview else "")
+        rows.append((rule.code, name, rule.severity.name.lower(), rule.doc().summary))
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    return "\n".join(
+        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
+        for row in rows
+    )
 
 
 @click.command()
@@ -20,15 +32,8 @@ from fastapi_medic.registry import get_rule
 def rules(code: str | None, fmt: str) -> None:
     """List every rule, or show the documentation of CODE (a code or a rule name)."""
     catalog = load_catalog()
-    console = Console(file=sys.stdout, highlight=False, soft_wrap=fmt == "markdown")
     if code is None:
-        table = Table(box=None, pad_edge=False, show_edge=False)
-        for column in ("code", "name", "severity", "summary"):
-            table.add_column(column)
-        for rule in catalog:
-            preview = " (preview)" if rule.preview else ""
-            table.add_row(rule.code, rule.name + preview, rule.severity.name.lower(), rule.doc().summary)
-        console.print(table)
+        click.echo(_listing(catalog))
         return
     rule = get_rule(code)
     if rule is None:
@@ -41,4 +46,4 @@ def rules(code: str | None, fmt: str) -> None:
     if fmt == "markdown":
         sys.stdout.write(text)
     else:
-        console.print(Markdown(text))
+        Console(file=sys.stdout, highlight=False).print(Markdown(text))

@@ -170,11 +170,14 @@ def check_paths(
     *,
     use_cache: bool = True,
     progress: Progress | None = None,
+    fix: bool = False,
+    unsafe_fixes: bool = False,
 ) -> Report:
     """Run the selected static rules on ``paths`` and return the report.
 
     Findings are relative to :func:`project_root`; ``# noqa`` comments and configuration
-    silence findings, and the report counts them.
+    silence findings, and the report counts them. With ``fix``, mechanical fixes are applied
+    first and the report shows what remains (``summary["fixed"]`` counts the fixes).
 
     Raises:
         UsageError: a path does not exist.
@@ -198,6 +201,25 @@ def check_paths(
     result_key = hashlib.blake2b(
         repr((sorted(digests.items()), sorted(codes))).encode(), digest_size=16
     ).hexdigest()
+    if fix:
+        from fastapi_medic.static.fixes import apply_fixes
+
+        first = check_paths(paths, config, use_cache=use_cache, progress=progress)
+        done = apply_fixes(root, first.findings, digests, unsafe=unsafe_fixes)
+        again = check_paths(paths, config, use_cache=use_cache, progress=progress)
+        return Report(
+            command="check",
+            root=again.root,
+            findings=again.findings,
+            silenced=again.silenced,
+            files=again.files,
+            duration=time.perf_counter() - started,
+            summary={
+                **again.summary,
+                "fixed": done.applied,
+                **({"fix_refused": "; ".join(f"{p}: {why}" for p, why in done.refused)} if done.refused else {}),
+            },
+        )
     cached_result = cache.result(result_key)
     if isinstance(cached_result, tuple) and len(cached_result) == 2:
         kept, silenced = cached_result

@@ -34,6 +34,12 @@ MAIL = BlockingKind("SMTP", "Use `aiosmtplib`, or `await asyncio.to_thread(...)`
 CONSOLE = BlockingKind("console input", "Do not read the console in a server")
 SYNC = BlockingKind("thread synchronisation", "Use the asyncio equivalent, or offload the wait")
 BULK = BlockingKind("bulk data read", "Read it with `await asyncio.to_thread(...)`")
+SESSION = BlockingKind(
+    "sync SQLAlchemy session", "Use `AsyncSession` and `await` it, or make the route a plain `def`"
+)
+ENGINE = BlockingKind(
+    "sync SQLAlchemy engine", "Use `create_async_engine` and `await` it, or make the route a `def`"
+)
 CUSTOM = BlockingKind("configured blocking call", "Await an async equivalent, or offload the call")
 
 def _db_methods(connection: str) -> dict[str, BlockingKind]:
@@ -137,6 +143,24 @@ _DEFAULT: dict[str, BlockingKind] = {
         for name in ("read_csv", "read_excel", "read_parquet", "read_json", "read_sql", "read_table")
     },
     "h5py.File": BULK,
+    **{
+        f"{session}.{method}": SESSION
+        for session in (
+            "sqlalchemy.orm.Session()",
+            "sqlalchemy.orm.sessionmaker()()",
+            "sqlalchemy.orm.scoped_session()",
+            "sqlalchemy.orm.scoped_session()()",
+        )
+        for method in (
+            "query", "execute", "scalars", "scalar", "get", "commit", "flush", "refresh",
+            "rollback", "merge", "connection", "get_one",
+        )
+    },
+    **{
+        f"{engine}.{method}": ENGINE
+        for engine in ("sqlalchemy.create_engine()", "sqlalchemy.engine.Engine()")
+        for method in ("connect", "begin", "execute")
+    },
 }
 
 

@@ -6,6 +6,7 @@ from functools import cached_property
 
 from fastapi_medic.config import Config
 from fastapi_medic.findings import Frame
+from fastapi_medic.static.callgraph import AsyncCall, CallGraph
 from fastapi_medic.static.catalog_blocking import BlockingCatalogue, default_catalogue
 from fastapi_medic.static.fastapi_model import AppModel, build_app_model
 from fastapi_medic.static.model import FunctionInfo
@@ -31,12 +32,26 @@ class ProjectContext:
         """The blocking-call catalogue with the configured additions and removals."""
         return default_catalogue(self.config.blocking_extend, self.config.blocking_remove)
 
-    def describe(self, rel: str, fn: FunctionInfo) -> str:
-        """``GET /orders`` when the function is a route endpoint, else its name."""
+    def route_label(self, rel: str, fn: FunctionInfo) -> str | None:
+        """``GET /orders`` when the function is a route endpoint, else None."""
         routes = self.app.routes_of(rel, fn.qualname)
-        if routes:
-            return routes[0].label
-        return fn.qualname
+        return routes[0].label if routes else None
+
+    @cached_property
+    def async_calls(self) -> list[AsyncCall]:
+        """Blocking calls on the event loop, direct or through the call graph."""
+        return CallGraph(self.project, self.blocking).async_calls()
+
+    @cached_property
+    def dependency_functions(self) -> frozenset[tuple[str, str]]:
+        """(module, qualname) of every function used as a dependency of some route."""
+        found: set[tuple[str, str]] = set()
+        for route in self.app.routes:
+            for top in route.dependencies:
+                for dep in top.walk():
+                    if dep.symbol is not None and dep.symbol.kind == "function":
+                        found.add((dep.symbol.rel, dep.symbol.qualname))
+        return frozenset(found)
 
     @staticmethod
     def frame(rel: str, fn: FunctionInfo, line: int | None = None) -> Frame:

@@ -121,6 +121,12 @@ class FunctionInfo:
     calls: list[CallSite] = dataclasses.field(default_factory=list)
     local_types: dict[str, str] = dataclasses.field(default_factory=dict)
     is_generator: bool = False
+    #: the body awaits (``await``, ``async for``, ``async with``) in its own scope
+    awaits: bool = False
+    #: the dotted return type (``Iterator[Session]`` -> ``Session``), if annotated
+    returns: str | None = None
+    #: the dotted expression of the first ``yield`` value, if it is a name or attribute
+    yields: str | None = None
 
 
 @dataclasses.dataclass(slots=True)
@@ -157,3 +163,5 @@ class ModuleSummary:
     findings: list[Finding] = dataclasses.field(default_factory=list)
     noqa: dict[int, frozenset[str]] = dataclasses.field(default_factory=dict)
     lines: int = 0
+    #: where a new top-level import goes: after the docstring and ``__future__`` imports
+    import_line: int = 1

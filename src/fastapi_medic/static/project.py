@@ -14,10 +14,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from fastapi_medic.static.model import (
+    CallRef,
     ClassInfo,
     FunctionInfo,
     ImportInfo,
     ModuleSummary,
+    Ref,
     SimpleValue,
 )
 
@@ -299,13 +301,44 @@ class Project:
                 return self._resolve(summary, None, local, depth + 1)
             if name in ("self", "cls") and fn.class_name:
                 return Symbol("class", summary.path, fn.class_name, instance=name == "self")
-            if any(p.name == name for p in fn.params):
-                return None  # a parameter without a usable annotation
+            for param in fn.params:
+                if param.name == name:
+                    # no usable annotation: `db = Depends(get_db)` has get_db's type
+                    return self._provided_type(summary, fn, param.default, depth + 1)
             fn = summary.functions.get(fn.parent) if fn.parent else None
         if name in summary.bindings:
             return self.member(summary.path, name, depth + 1)
         if name in _BUILTINS:
             return Symbol("external", external=name)
+        return None
+
+    def _provided_type(
+        self, summary: ModuleSummary, fn: FunctionInfo, default: object, depth: int
+    ) -> Symbol | None:
+        """The type a ``Depends(provider)`` parameter receives: what the provider returns."""
+        if not isinstance(default, CallRef) or not default.args:
+            return None
+        if default.func.rpartition(".")[2] not in ("Depends", "Security"):
+            return None
+        target = default.args[0]
+        if not isinstance(target, Ref):
+            return None
+        provider = self._resolve(summary, fn, target.dotted, depth + 1)
+        if provider is None:
+            return None
+        if provider.kind == "class":
+            return Symbol("class", provider.rel, provider.qualname, instance=True)
+        if provider.kind != "function":
+            return None
+        info = self.function(provider.rel, provider.qualname)
+        owner = self.modules.get(provider.rel)
+        if info is None or owner is None:
+            return None
+        if info.returns:
+            returned = self._resolve(owner, None, info.returns, depth + 1)
+            return self._call(returned) if returned is not None else None
+        if info.yields:
+            return self._resolve(owner, info, info.yields, depth + 1)
         return None
 
     def _call(self, symbol: Symbol) -> Symbol | None:

@@ -234,6 +234,40 @@ _APP_FACTORIES = ("FastAPI", "Router", "Starlette")
 _TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 
 
+_WRAPPERS = frozenset(
+    {
+        "Iterator", "Generator", "AsyncIterator", "AsyncGenerator", "Iterable", "AsyncIterable",
+        "Awaitable", "Coroutine", "ContextManager", "AsyncContextManager",
+    }
+)
+
+
+def _return_type(node: ast.expr | None) -> str | None:
+    """The type a function hands out: ``Iterator[Session]`` and friends unwrapped."""
+    if node is None:
+        return None
+    if type(node) is ast.Subscript:
+        base = dotted(node.value)
+        if base is not None and base.rpartition(".")[2] in _WRAPPERS:
+            inner = node.slice
+            if type(inner) is ast.Tuple and inner.elts:
+                inner = inner.elts[0] if base.rpartition(".")[2] != "Coroutine" else inner.elts[-1]
+            return _return_type(inner)
+    return annotation_type(node)[0]
+
+
+def _import_line(tree: ast.Module) -> int:
+    """The line before which a new import goes: after the docstring and ``__future__``."""
+    line = 1
+    for index, stmt in enumerate(tree.body):
+        is_doc = index == 0 and isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Constant)
+        if is_doc or (isinstance(stmt, ast.ImportFrom) and stmt.module == "__future__"):
+            line = (stmt.end_lineno or stmt.lineno) + 1
+            continue
+        break
+    return line
+
+
 def _params(args: ast.arguments) -> list[Param]:
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
@@ -291,7 +325,7 @@ def summarize(
     When ``string_spans`` is a list, the line spans of multi-line string literals are
     appended to it (``# noqa`` inside them is text, not a comment).
     """
-    summary = ModuleSummary(path=path, is_package=is_package)
+    summary = ModuleSummary(path=path, is_package=is_package, import_line=_import_line(tree))
     ctx = WalkContext(path, summary)
     hooks = _hooks(rules)
 
@@ -353,6 +387,11 @@ def summarize(
             value = node.value  # type: ignore[attr-defined]
             if type(value) is Call:
                 awaited.add(id(value))
+            if ctx.function is not None:
+                ctx.function.awaits = True
+        elif kind is ast.AsyncFor:
+            if ctx.function is not None:
+                ctx.function.awaits = True
         elif kind in _FUNCS:
             fn = node
             parent = ctx.function.qualname if ctx.function else None
@@ -371,6 +410,7 @@ def summarize(
                     for d in fn.decorator_list  # type: ignore[attr-defined]
                 ],
                 params=_params(fn.args),  # type: ignore[attr-defined]
+                returns=_return_type(fn.returns),  # type: ignore[attr-defined]
             )
             for param in info.params:
                 if param.annotation:
@@ -422,6 +462,8 @@ def summarize(
                 continue
         elif kind is ast.With or kind is ast.AsyncWith:
             if ctx.function is not None:
+                if kind is ast.AsyncWith:
+                    ctx.function.awaits = True
                 for item in node.items:  # type: ignore[attr-defined]
                     if type(item.optional_vars) is Name:
                         value = dotted(item.context_expr)
@@ -429,7 +471,10 @@ def summarize(
                             ctx.function.local_types[item.optional_vars.id] = value
         elif kind is ast.Yield or kind is ast.YieldFrom:
             if ctx.function is not None:
-                ctx.function.is_generator = True
+                fn_info = ctx.function
+                fn_info.is_generator = True
+                if fn_info.yields is None and node.value is not None:  # type: ignore[attr-defined]
+                    fn_info.yields = dotted(node.value)  # type: ignore[attr-defined]
 
         elif kind is Constant or kind is ast.JoinedStr:
             if string_spans is not None and node.end_lineno != node.lineno:  # type: ignore[attr-defined]

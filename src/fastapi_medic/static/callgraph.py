@@ -1,0 +1,167 @@
+"""Follows calls from async functions through the project's own sync code to blocking calls.
+
+Each sync function is analysed once (memoized), with a bounded depth and a guard against
+recursion, so a large project stays fast. A chain reads like a stack, from the async function
+that is on the event loop to the call that blocks it::
+
+    get_user routes/users.py:12 -> ProfileService.fetch services/profile.py:40
+      -> requests.get services/profile.py:44
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from fastapi_medic.findings import Frame
+from fastapi_medic.static.catalog_blocking import FILE, BlockingCatalogue, BlockingKind
+from fastapi_medic.static.model import AWAITED, CallSite, CallRef, FunctionInfo, Ref
+from fastapi_medic.static.project import Project, Symbol
+
+__all__ = ["AsyncCall", "BlockingPath", "CallGraph"]
+
+#: Sync functions followed below an async function; longer chains are mostly conditional.
+MAX_DEPTH = 5
+
+#: Decorators after which a sync function costs its I/O once, not per request.
+_ONCE = frozenset({"lru_cache", "cache", "cached", "cached_property", "cachedmethod", "alru_cache"})
+
+
+@dataclass(frozen=True, slots=True)
+class BlockingPath:
+    """How a sync function ends up blocking: the kind of call and the frames to reach it."""
+
+    kind: BlockingKind
+    call: str  # the canonical blocking call
+    frames: tuple[Frame, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class AsyncCall:
+    """A call inside an async function that blocks, directly or through project code."""
+
+    rel: str
+    function: FunctionInfo
+    call: CallSite
+    path: BlockingPath
+    direct: bool
+
+
+def _decorator_names(fn: FunctionInfo) -> Iterator[str]:
+    for decorator in fn.decorators:
+        value = decorator.value
+        if isinstance(value, Ref):
+            yield value.dotted.rpartition(".")[2]
+        elif isinstance(value, CallRef):
+            yield value.func.rpartition(".")[2]
+
+
+class CallGraph:
+    """Blocking analysis over the project's call graph."""
+
+    def __init__(self, project: Project, catalogue: BlockingCatalogue) -> None:
+        self.project = project
+        self.catalogue = catalogue
+        self._memo: dict[tuple[str, str], BlockingPath | None] = {}
+
+    def direct(self, rel: str, fn: FunctionInfo, call: CallSite) -> tuple[BlockingKind, str] | None:
+        """The catalogue entry a call matches, with its canonical name."""
+        if call.flags & AWAITED:
+            return None
+        symbol = self.project.resolve(rel, fn, call.callee)
+        if symbol is None or symbol.kind != "external":
+            return None
+        kind = self.catalogue.match(symbol.external)
+        return (kind, symbol.external) if kind is not None else None
+
+    def target(self, rel: str, fn: FunctionInfo, call: CallSite) -> tuple[str, FunctionInfo] | None:
+        """The project's sync function a call runs on this thread, if any.
+
+        Awaited calls, async functions and functions cached with ``lru_cache`` are skipped;
+        calling a class runs its ``__init__``.
+        """
+        if call.flags & AWAITED:
+            return None
+        symbol = self.project.resolve(rel, fn, call.callee)
+        if symbol is None:
+            return None
+        target: tuple[str, FunctionInfo] | None = None
+        if symbol.kind == "function":
+            info = self.project.function(symbol.rel, symbol.qualname)
+            if info is not None:
+                target = (symbol.rel, info)
+        elif symbol.kind == "class" and not symbol.instance:
+            target = self._constructor(symbol)
+        if target is None or target[1].is_async:
+            return None
+        if any(name in _ONCE for name in _decorator_names(target[1])):
+            return None
+        return target
+
+    def _constructor(self, symbol: Symbol) -> tuple[str, FunctionInfo] | None:
+        for owner, info in self.project.mro(symbol.rel, symbol.qualname):
+            init = info.methods.get("__init__")
+            if init is not None:
+                fn = self.project.function(owner, init)
+                return (owner, fn) if fn is not None else None
+        return None
+
+    def blocking_path(self, rel: str, fn: FunctionInfo) -> BlockingPath | None:
+        """How the sync function ``fn`` blocks, or None (memoized).
+
+        Local file I/O is not followed through helpers: reading a small file once in a
+        while rarely hurts, and through several calls it is mostly a cold branch.
+        """
+        return self._blocks(rel, fn, 0, set())
+
+    def _blocks(
+        self, rel: str, fn: FunctionInfo, depth: int, visiting: set[tuple[str, str]]
+    ) -> BlockingPath | None:
+        key = (rel, fn.qualname)
+        if key in self._memo:
+            return self._memo[key]
+        if key in visiting or depth > MAX_DEPTH:
+            return None
+        visiting.add(key)
+        result: BlockingPath | None = None
+        for call in fn.calls:  # a direct blocking call is the shortest explanation
+            hit = self.direct(rel, fn, call)
+            if hit is not None and hit[0] is not FILE:
+                result = BlockingPath(hit[0], hit[1], (Frame(hit[1], rel, call.line),))
+                break
+        if result is None:
+            for call in fn.calls:
+                target = self.target(rel, fn, call)
+                if target is None:
+                    continue
+                sub = self._blocks(target[0], target[1], depth + 1, visiting)
+                if sub is not None:
+                    head = Frame(target[1].qualname, target[0], target[1].line)
+                    result = BlockingPath(sub.kind, sub.call, (head, *sub.frames))
+                    break
+        visiting.discard(key)
+        self._memo[key] = result
+        return result
+
+    def async_calls(self) -> list[AsyncCall]:
+        """Every blocking call made on the event loop, direct or through sync project code."""
+        out = []
+        for rel, summary in self.project.modules.items():
+            for fn in summary.functions.values():
+                if not fn.is_async:
+                    continue
+                for call in fn.calls:
+                    hit = self.direct(rel, fn, call)
+                    if hit is not None:
+                        path = BlockingPath(hit[0], hit[1], (Frame(hit[1], rel, call.line),))
+                        out.append(AsyncCall(rel, fn, call, path, direct=True))
+                        continue
+                    target = self.target(rel, fn, call)
+                    if target is None:
+                        continue
+                    sub = self.blocking_path(*target)
+                    if sub is not None:
+                        head = Frame(target[1].qualname, target[0], target[1].line)
+                        path = BlockingPath(sub.kind, sub.call, (head, *sub.frames))
+                        out.append(AsyncCall(rel, fn, call, path, direct=False))
+        return out
