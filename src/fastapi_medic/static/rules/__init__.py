@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi_medic.static.rules import blocking, tool
+from fastapi_medic.static.rules import blocking, event_loop, tool
 
 #: Every family module; a test checks that no rule module is missing from this list.
-FAMILIES = (blocking, tool)
+FAMILIES = (blocking, event_loop, tool)
 
 __all__ = ["FAMILIES"]

@@ -2,20 +2,18 @@
 
 from __future__ import annotations
 
-import ast
 from collections.abc import Iterable, Iterator
 
 from fastapi_medic.findings import Applicability, Cause, Edit, Finding, Fix, Location, Severity
 from fastapi_medic.static.callgraph import AsyncCall
 from fastapi_medic.static.catalog_blocking import ENGINE, FILE, SESSION, BlockingKind
 from fastapi_medic.static.context import ProjectContext
-from fastapi_medic.static.walker import StaticRule, WalkContext, dotted
+from fastapi_medic.static.walker import StaticRule
 
 __all__ = [
     "AsyncRouteWithoutAwait",
     "BlockingCallInAsyncFunction",
     "BlockingCallThroughCallGraph",
-    "DanglingTask",
     "SyncSessionInAsyncFunction",
 ]
 
@@ -398,81 +396,3 @@ def _sleep_fix(ctx: ProjectContext, item: AsyncCall) -> Fix | None:
         line = summary.import_line
         edits.insert(0, Edit(item.rel, line, 0, line, 0, "import asyncio\n"))
     return Fix(tuple(edits), Applicability.SAFE)
-
-
-_TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
-_LOOP_METHODS = ("loop.create_task", "get_event_loop().create_task", "get_running_loop().create_task")
-
-
-class DanglingTask(StaticRule):
-    """An `asyncio` task created and immediately dropped.
-
-    ## What it does
-    Checks for `asyncio.create_task(...)` and `asyncio.ensure_future(...)` used as a bare
-    statement, with the returned task stored nowhere.
-
-    ## Why it matters
-    The event loop keeps only a weak reference to tasks. A task nobody references can be
-    garbage-collected before it finishes, so the work silently never completes ("tasks never
-    finishing"), and its exception is never seen. Keep a reference in a set and discard it when
-    done, or use FastAPI's `BackgroundTasks` or a `TaskGroup`.
-
-    ## Example
-    ```python
-    import asyncio
-
-
-    async def audit(event: str) -> None:
-        await asyncio.sleep(0)
-
-
-    async def record(event: str) -> None:
-        asyncio.create_task(audit(event))
-    ```
-
-    Use instead:
-    ```python
-    import asyncio
-
-    background: set[asyncio.Task[None]] = set()
-
-
-    async def audit(event: str) -> None:
-        await asyncio.sleep(0)
-
-
-    async def record(event: str) -> None:
-        task = asyncio.create_task(audit(event))
-        background.add(task)
-        task.add_done_callback(background.discard)
-    ```
-    """
-
-    code = "MED105"
-    name = "dangling-task"
-    severity = Severity.WARNING
-    cause = Cause.EVENT_LOOP
-    tags = frozenset({"async"})
-
-    def visit_Expr(self, node: ast.Expr, ctx: WalkContext) -> Iterable[Finding] | None:
-        """Flag a statement that is only a task-creating call."""
-        value = node.value
-        if type(value) is not ast.Call:
-            return None
-        func = value.func
-        if type(func) is not ast.Attribute and type(func) is not ast.Name:
-            return None
-        name = dotted(func)
-        if name is None or not name.endswith(("create_task", "ensure_future")):
-            return None
-        resolved = ctx.resolve(name)
-        if resolved not in _TASK_FACTORIES and not resolved.endswith(_LOOP_METHODS):
-            return None
-        short = name.rpartition(".")[2]
-        return [
-            self.finding(
-                f"Task from `{short}` is not kept and may never finish",
-                location=ctx.location(value),
-                fix="Keep a reference to the task (a set with add_done_callback(discard))",
-            )
-        ]
