@@ -124,7 +124,8 @@ class Rule:
     tags: ClassVar[frozenset[str]] = frozenset()
     preview: ClassVar[bool] = False
 
-    def __init_subclass__(cls, **kwargs: object) -> None:
+    def __init_subclass__(cls, register: bool = True, **kwargs: object) -> None:
+        """Validate and register a rule; ``register=False`` keeps a test double out."""
         super().__init_subclass__(**kwargs)
         if not cls.__dict__.get("code"):
             return  # an abstract family base
@@ -138,7 +139,8 @@ class Rule:
         existing = _REGISTRY.get(code)
         if existing is not None and existing.__qualname__ != cls.__qualname__:
             raise TypeError(f"{cls.__qualname__}: code {code} is already {existing.__qualname__}")
-        _REGISTRY[code] = cls
+        if register:
+            _REGISTRY[code] = cls
 
     @classmethod
     def doc(cls) -> RuleDoc:

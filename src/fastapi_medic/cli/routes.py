@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.tree import Tree
 
 from fastapi_medic.cli.options import config_for
+from fastapi_medic.static import load_project
 from fastapi_medic.static.fastapi_model import Dependency, Route
 
 
@@ -53,21 +54,25 @@ def _add_deps(tree: Tree, deps: list[Dependency]) -> None:
 
 @click.command()
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "json"]), default="text", show_default=True
+)
 @click.option("--no-cache", is_flag=True, help="Parse every file again, ignoring the cache.")
 def routes(paths: tuple[Path, ...], fmt: str, no_cache: bool) -> None:
     """Print every route: methods, full path, endpoint location and dependency tree."""
-    from fastapi_medic.static import load_project
-
     targets = list(paths) or [Path(".")]
     loaded = load_project(targets, config_for(targets), use_cache=not no_cache)
     model = loaded.app
     if fmt == "json":
-        json.dump({"version": 1, "routes": [_route_json(r) for r in model.routes]}, sys.stdout, indent=2)
+        json.dump(
+            {"version": 1, "routes": [_route_json(r) for r in model.routes]}, sys.stdout, indent=2
+        )
         sys.stdout.write("\n")
         return
     # Piped output is never wrapped, so each route stays on one greppable line.
-    console = Console(file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 10_000)
+    console = Console(
+        file=sys.stdout, highlight=False, width=None if sys.stdout.isatty() else 10_000
+    )
     for route in model.routes:
         note = "" if route.mounted else "  [yellow](router not included in any app)[/yellow]"
         tree = Tree(

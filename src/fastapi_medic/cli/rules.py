@@ -20,15 +20,18 @@ def _listing(catalog: list[type[Rule]]) -> str:
         name = rule.name + (" (preview)" if rule.preview else "")
         rows.append((rule.code, name, rule.severity.name.lower(), rule.doc().summary))
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    return "\n".join(
-        "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths)) + "  " + row[3]
-        for row in rows
-    )
+    lines = []
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)]
+        lines.append("  ".join([*cells, row[3]]))
+    return "\n".join(lines)
 
 
 @click.command()
 @click.argument("code", required=False)
-@click.option("--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True)
+@click.option(
+    "--format", "fmt", type=click.Choice(["text", "markdown"]), default="text", show_default=True
+)
 def rules(code: str | None, fmt: str) -> None:
     """List every rule, or show the documentation of CODE (a code or a rule name)."""
     catalog = load_catalog()
@@ -45,5 +48,11 @@ def rules(code: str | None, fmt: str) -> None:
     text = f"{header}\n\n{doc.markdown}"
     if fmt == "markdown":
         sys.stdout.write(text)
-    else:
+    elif sys.stdout.isatty():
         Console(file=sys.stdout, highlight=False).print(Markdown(text))
+    else:
+        # Rich pads every line to the width; piped text gets no trailing blanks.
+        console = Console(file=sys.stdout, highlight=False)
+        with console.capture() as captured:
+            console.print(Markdown(text))
+        click.echo("\n".join(line.rstrip() for line in captured.get().splitlines()))

@@ -235,7 +235,7 @@ def check_paths(
 
     summaries, cached, blobs = _summaries(tasks, config, cache, digests)
     project = Project(summaries)
-    ctx = ProjectContext(project, config)
+    ctx = ProjectContext(project, config, root)
     findings: list[Finding] = []
     for summary in summaries.values():
         findings.extend(f for f in summary.findings if f.code in codes)

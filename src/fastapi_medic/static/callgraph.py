@@ -10,18 +10,23 @@ that is on the event loop to the call that blocks it::
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from fastapi_medic.findings import Frame
 from fastapi_medic.static.catalog_blocking import FILE, BlockingCatalogue, BlockingKind
-from fastapi_medic.static.model import AWAITED, CallSite, CallRef, FunctionInfo, Ref
+from fastapi_medic.static.model import AWAITED, LAZY, CallRef, CallSite, FunctionInfo, Ref
 from fastapi_medic.static.project import Project, Symbol
 
-__all__ = ["AsyncCall", "BlockingPath", "CallGraph"]
+__all__ = ["AsyncCall", "BlockingPath", "CallGraph", "decorator_names", "reachable"]
 
 #: Sync functions followed below an async function; longer chains are mostly conditional.
 MAX_DEPTH = 5
+
+#: Calls that return at once with the right arguments (``WNOHANG``).
+_POLLS = frozenset({"os.waitpid", "os.wait3", "os.wait4"})
+#: Blocking only briefly where they are written; not followed through helpers.
+_NOT_FOLLOWED = frozenset({"subprocess.Popen"})
 
 #: Decorators after which a sync function costs its I/O once, not per request.
 _ONCE = frozenset({"lru_cache", "cache", "cached", "cached_property", "cachedmethod", "alru_cache"})
@@ -47,7 +52,8 @@ class AsyncCall:
     direct: bool
 
 
-def _decorator_names(fn: FunctionInfo) -> Iterator[str]:
+def decorator_names(fn: FunctionInfo) -> Iterator[str]:
+    """The last names of a function's decorators (``functools.lru_cache(...)`` -> ``lru_cache``)."""
     for decorator in fn.decorators:
         value = decorator.value
         if isinstance(value, Ref):
@@ -68,11 +74,25 @@ class CallGraph:
         """The catalogue entry a call matches, with its canonical name."""
         if call.flags & AWAITED:
             return None
-        symbol = self.project.resolve(rel, fn, call.callee)
+        symbol = self.project.resolve_call(rel, fn, call)
         if symbol is None or symbol.kind != "external":
             return None
         kind = self.catalogue.match(symbol.external)
-        return (kind, symbol.external) if kind is not None else None
+        if kind is None:
+            return None
+        if symbol.external in _POLLS and self._non_blocking_poll(rel, call):
+            return None
+        return kind, symbol.external
+
+    def _non_blocking_poll(self, rel: str, call: CallSite) -> bool:
+        """``os.waitpid(pid, os.WNOHANG)`` returns at once."""
+        summary = self.project.modules[rel]
+        for _, recorded in summary.arg_calls:
+            if recorded.line == call.line and recorded.func.endswith(call.callee.rpartition(".")[2]):
+                flags = [*recorded.args, *(v for _, v in recorded.kwargs)]
+                if any(isinstance(v, Ref) and v.dotted.endswith("WNOHANG") for v in flags):
+                    return True
+        return False
 
     def target(self, rel: str, fn: FunctionInfo, call: CallSite) -> tuple[str, FunctionInfo] | None:
         """The project's sync function a call runs on this thread, if any.
@@ -82,7 +102,7 @@ class CallGraph:
         """
         if call.flags & AWAITED:
             return None
-        symbol = self.project.resolve(rel, fn, call.callee)
+        symbol = self.project.resolve_call(rel, fn, call)
         if symbol is None:
             return None
         target: tuple[str, FunctionInfo] | None = None
@@ -94,7 +114,9 @@ class CallGraph:
             target = self._constructor(symbol)
         if target is None or target[1].is_async:
             return None
-        if any(name in _ONCE for name in _decorator_names(target[1])):
+        if target[1].is_generator and f"{call.callee}()" not in fn.managed:
+            return None  # calling a generator function runs none of its body
+        if any(name in _ONCE for name in decorator_names(target[1])):
             return None
         return target
 
@@ -125,12 +147,16 @@ class CallGraph:
         visiting.add(key)
         result: BlockingPath | None = None
         for call in fn.calls:  # a direct blocking call is the shortest explanation
+            if call.flags & LAZY:
+                continue  # run-once initialisation
             hit = self.direct(rel, fn, call)
-            if hit is not None and hit[0] is not FILE:
+            if hit is not None and hit[0] is not FILE and hit[1] not in _NOT_FOLLOWED:
                 result = BlockingPath(hit[0], hit[1], (Frame(hit[1], rel, call.line),))
                 break
         if result is None:
             for call in fn.calls:
+                if call.flags & LAZY:
+                    continue
                 target = self.target(rel, fn, call)
                 if target is None:
                     continue
@@ -165,3 +191,27 @@ class CallGraph:
                         path = BlockingPath(sub.kind, sub.call, (head, *sub.frames))
                         out.append(AsyncCall(rel, fn, call, path, direct=False))
         return out
+
+
+def reachable(
+    project: Project, roots: Iterable[tuple[str, str]], depth: int = MAX_DEPTH
+) -> frozenset[tuple[str, str]]:
+    """``roots`` and the project functions they call, sync or async, up to ``depth`` calls."""
+    seen = set(roots)
+    frontier = list(seen)
+    for _ in range(depth):
+        following = []
+        for rel, qualname in frontier:
+            fn = project.function(rel, qualname)
+            if fn is None:
+                continue
+            for call in fn.calls:
+                symbol = project.resolve_call(rel, fn, call)
+                if symbol is None or symbol.kind != "function":
+                    continue
+                key = (symbol.rel, symbol.qualname)
+                if key not in seen:
+                    seen.add(key)
+                    following.append(key)
+        frontier = following
+    return frozenset(seen)

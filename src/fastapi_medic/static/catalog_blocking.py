@@ -56,9 +56,13 @@ _VERBS = ("get", "post", "put", "patch", "delete", "head", "options", "request")
 
 _DEFAULT: dict[str, BlockingKind] = {
     **{f"requests.{verb}": HTTP for verb in _VERBS},
-    "requests.Session().": HTTP,
-    **{f"httpx.{verb}": HTTP for verb in (*_VERBS, "stream")},
-    "httpx.Client().": HTTP,
+    **{f"requests.Session().{verb}": HTTP for verb in (*_VERBS, "send")},
+    **{f"{mod}.{verb}": HTTP for mod in ("httpx", "httpx2") for verb in (*_VERBS, "stream")},
+    **{
+        f"{mod}.Client().{verb}": HTTP
+        for mod in ("httpx", "httpx2")
+        for verb in (*_VERBS, "stream", "send")
+    },
     "urllib.request.urlopen": HTTP,
     "urllib.request.urlretrieve": HTTP,
     "urllib.request.build_opener().open": HTTP,
@@ -66,6 +70,9 @@ _DEFAULT: dict[str, BlockingKind] = {
     "urllib3.PoolManager().": HTTP,
     "urllib3.HTTPConnectionPool().": HTTP,
     "urllib3.HTTPSConnectionPool().": HTTP,
+    "urllib3.ProxyManager().": HTTP,
+    "urllib3.connectionpool.ConnectionPool().": HTTP,
+    "urllib3.request.RequestMethods().": HTTP,
     "http.client.HTTPConnection().": HTTP,
     "http.client.HTTPSConnection().": HTTP,
     "time.sleep": SLEEP,
@@ -94,6 +101,23 @@ _DEFAULT: dict[str, BlockingKind] = {
     },
     "open": FILE,
     "io.open": FILE,
+    "io.open_code": FILE,
+    "os.fdopen": FILE,
+    # methods of open file objects
+    **{
+        f"{opener}().": FILE
+        for opener in (
+            "open", "io.open", "os.fdopen", "io.TextIOWrapper", "io.BufferedReader",
+            "io.BufferedWriter", "io.BufferedRandom", "io.FileIO", "pathlib.Path().open",
+        )
+    },
+    **{
+        f"os.path.{name}": FILE
+        for name in (
+            "exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize",
+            "getatime", "getmtime", "getctime", "samefile", "sameopenfile", "realpath",
+        )
+    },
     **{
         f"pathlib.Path().{name}": FILE
         for name in ("read_text", "read_bytes", "write_text", "write_bytes", "open")
@@ -176,15 +200,12 @@ class BlockingCatalogue:
         kind = self.exact.get(name)
         if kind is not None or not self.prefixes:
             return kind
-        start = 0
-        while True:
-            index = name.find("().", start)
-            if index < 0:
-                return None
-            kind = self.prefixes.get(name[: index + 3])
-            if kind is not None:
-                return kind
-            start = index + 1
+        # a prefix covers the methods of the instance, not attributes of attributes
+        # (``session.get`` blocks, ``session.headers.update`` does not)
+        index = name.rfind("().")
+        if index < 0 or "." in name[index + 3 :]:
+            return None
+        return self.prefixes.get(name[: index + 3])
 
     def names(self) -> list[str]:
         """Every entry, for documentation."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from fastapi_medic.config import Config
 from fastapi_medic.findings import Frame
@@ -18,9 +19,10 @@ __all__ = ["ProjectContext"]
 class ProjectContext:
     """Shared, lazily computed views of the project for ``check_project`` rules."""
 
-    def __init__(self, project: Project, config: Config) -> None:
+    def __init__(self, project: Project, config: Config, root: Path | None = None) -> None:
         self.project = project
         self.config = config
+        self.root = root if root is not None else config.root
 
     @cached_property
     def app(self) -> AppModel:
@@ -39,8 +41,26 @@ class ProjectContext:
 
     @cached_property
     def async_calls(self) -> list[AsyncCall]:
-        """Blocking calls on the event loop, direct or through the call graph."""
-        return CallGraph(self.project, self.blocking).async_calls()
+        """Blocking calls on the event loop, direct or through the call graph.
+
+        Functions that only run at start-up or shutdown (lifespan, startup handlers, and
+        what they call) are left out: blocking there delays start-up, not requests.
+        """
+        calls = CallGraph(self.project, self.blocking).async_calls()
+        startup = self.startup_only
+        return [c for c in calls if (c.rel, c.function.qualname) not in startup]
+
+    @cached_property
+    def startup_only(self) -> frozenset[tuple[str, str]]:
+        """Functions reachable from lifespan and startup/shutdown handlers, and not from requests."""
+        from fastapi_medic.static.callgraph import reachable
+
+        from fastapi_medic.static.lifecycle import lifespan_functions
+
+        roots = lifespan_functions(self.project, self.app)
+        if not roots:
+            return frozenset()
+        return reachable(self.project, roots) - self.request_reachable
 
     @cached_property
     def dependency_functions(self) -> frozenset[tuple[str, str]]:
@@ -52,6 +72,19 @@ class ProjectContext:
                     if dep.symbol is not None and dep.symbol.kind == "function":
                         found.add((dep.symbol.rel, dep.symbol.qualname))
         return frozenset(found)
+
+    @cached_property
+    def endpoints(self) -> frozenset[tuple[str, str]]:
+        """(module, qualname) of every route endpoint."""
+        return frozenset((route.rel, route.qualname) for route in self.app.routes)
+
+    @cached_property
+    def request_reachable(self) -> frozenset[tuple[str, str]]:
+        """Functions that run while a request is handled: endpoints, dependencies, and the
+        project functions they call (a few levels down)."""
+        from fastapi_medic.static.callgraph import reachable
+
+        return reachable(self.project, self.endpoints | self.dependency_functions)
 
     @staticmethod
     def frame(rel: str, fn: FunctionInfo, line: int | None = None) -> Frame:

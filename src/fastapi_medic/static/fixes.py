@@ -40,8 +40,19 @@ def _apply(source: bytes, edits: list[Edit]) -> bytes | None:
     for edit in edits:
         if edit.line < 1 or edit.end_line > len(lines) + 1:
             return None
-        start = _offset(lines, edit.line, edit.column)
-        end = _offset(lines, edit.end_line, edit.end_column)
+        if edit.column < 0:
+            # the edit names its text but not its column: it must occur once on the line
+            if edit.original is None or edit.line > len(lines):
+                return None
+            text = lines[edit.line - 1]
+            needle = edit.original.encode()
+            if text.count(needle) != 1:
+                return None
+            start = _offset(lines, edit.line, text.index(needle))
+            end = start + len(needle)
+        else:
+            start = _offset(lines, edit.line, edit.column)
+            end = _offset(lines, edit.end_line, edit.end_column)
         if edit.original is not None and source[start:end] != edit.original.encode():
             return None
         spans.append((start, end, edit.content.encode()))

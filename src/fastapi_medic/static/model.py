@@ -15,6 +15,7 @@ from fastapi_medic.findings import Finding
 
 __all__ = [
     "AWAITED",
+    "LAZY",
     "CallRef",
     "CallSite",
     "ClassInfo",
@@ -29,6 +30,8 @@ __all__ = [
 
 #: CallSite.flags: the call's result is awaited directly.
 AWAITED = 1
+#: CallSite.flags: the call sits in a run-once guard (``if self._x is None:``).
+LAZY = 2
 
 
 class Ref(NamedTuple):
@@ -83,6 +86,8 @@ class CallSite(NamedTuple):
     end_line: int
     end_column: int
     flags: int = 0
+    #: the type of the callee's first name at this call, when the function rebinds it
+    head: str | None = None
 
 
 class Param(NamedTuple):
@@ -127,6 +132,17 @@ class FunctionInfo:
     returns: str | None = None
     #: the dotted expression of the first ``yield`` value, if it is a name or attribute
     yields: str | None = None
+    #: what protects the first ``yield``: "finally", "with" (its own value), "with-other"
+    yield_guard: str | None = None
+    #: the dotted expression of the first ``return`` value
+    returned: str | None = None
+    #: receivers of ``close()``/``aclose()``/``remove()`` calls, inside and outside ``finally``
+    closed_in_finally: tuple[str, ...] = ()
+    closed: tuple[str, ...] = ()
+    #: names and expressions managed by a ``with`` / ``async with`` in this function
+    managed: tuple[str, ...] = ()
+    #: local names bound more than once (their calls record the type they had then)
+    rebound: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(slots=True)
@@ -153,8 +169,24 @@ class ModuleSummary:
     classes: dict[str, ClassInfo] = dataclasses.field(default_factory=dict)
     #: module-level assignments of calls: name -> the call (``app = FastAPI(...)``)
     assigned_calls: dict[str, CallRef] = dataclasses.field(default_factory=dict)
-    #: calls of framework wiring anywhere in the file: include_router, add_api_route, ...
+    #: calls of framework wiring anywhere in the file: include_router, add_api_route, ...,
+    #: and calls that pass an app or router by name (``configure(app)``)
     wiring: list[tuple[str, CallRef, str | None]] = dataclasses.field(default_factory=list)
+    #: literal lists and tuples assigned to a name (keys as in ``assigned_calls``)
+    sequences: dict[str, tuple[SimpleValue, ...]] = dataclasses.field(default_factory=dict)
+    #: ``for`` targets of loops that wire (``for r in routers: app.include_router(r)``):
+    #: ``function:name`` or ``name`` -> the iterables
+    loops: dict[str, tuple[SimpleValue, ...]] = dataclasses.field(default_factory=dict)
+    #: calls whose arguments rules read: (enclosing function or None, the call)
+    arg_calls: list[tuple[str | None, CallRef]] = dataclasses.field(default_factory=list)
+    #: module-level ``os.environ[...]`` reads: (base, key, line, column)
+    env_reads: list[tuple[str, str | None, int, int]] = dataclasses.field(default_factory=list)
+    #: ``x.state.name = Call(...)`` anywhere: (function or None, target, callee, line, column)
+    state_assigns: list[tuple[str | None, str, str, int, int]] = dataclasses.field(
+        default_factory=list
+    )
+    #: module-level names bound to a string or int literal
+    constants: dict[str, str | int] = dataclasses.field(default_factory=dict)
     #: module-level ``Annotated`` aliases: name -> (type, metadata)
     aliases: dict[str, tuple[str | None, tuple[SimpleValue, ...]]] = dataclasses.field(
         default_factory=dict

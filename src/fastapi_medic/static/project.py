@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from fastapi_medic.static.model import (
     CallRef,
+    CallSite,
     ClassInfo,
     FunctionInfo,
     ImportInfo,
@@ -48,6 +49,22 @@ ALIASES = {
     "fastapi.params.Depends": "fastapi.Depends",
     "fastapi.param_functions.Security": "fastapi.Security",
     "starlette.applications.Starlette": "starlette.applications.Starlette",
+    "sqlalchemy.orm.session.sessionmaker": "sqlalchemy.orm.sessionmaker",
+    "sqlalchemy.orm.scoping.scoped_session": "sqlalchemy.orm.scoped_session",
+    "sqlalchemy.ext.asyncio.session.AsyncSession": "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": "sqlalchemy.ext.asyncio.async_sessionmaker",
+    "sqlalchemy.ext.asyncio.engine.create_async_engine": "sqlalchemy.ext.asyncio.create_async_engine",
+    "sqlalchemy.engine.create_engine": "sqlalchemy.create_engine",
+    "sqlalchemy.engine.create.create_engine": "sqlalchemy.create_engine",
+    "sqlmodel.create_engine": "sqlalchemy.create_engine",
+    "sqlmodel.ext.asyncio.session.AsyncSession": "sqlalchemy.ext.asyncio.AsyncSession",
+    "sqlalchemy.pool.NullPool": "sqlalchemy.pool.NullPool",
+    "urllib3.poolmanager.PoolManager": "urllib3.PoolManager",
+    "urllib3.poolmanager.ProxyManager": "urllib3.ProxyManager",
+    "urllib3.connectionpool.HTTPConnectionPool": "urllib3.HTTPConnectionPool",
+    "urllib3.connectionpool.HTTPSConnectionPool": "urllib3.HTTPSConnectionPool",
+    "sqlalchemy.NullPool": "sqlalchemy.pool.NullPool",
+    "sqlalchemy.StaticPool": "sqlalchemy.pool.StaticPool",
 }
 
 
@@ -91,6 +108,7 @@ class Project:
                 parent = posixpath.dirname(parent)
         self._roots: dict[str, list[str]] = {}
         self._memo: dict[tuple[str, str, str], Symbol | None] = {}
+        self._stars: dict[tuple[str, str], Symbol | None] = {}
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -167,9 +185,14 @@ class Project:
             if imp.level:
                 return None
             return Symbol("external", external=canonical(f"{imp.module}.{imp.name}"))
-        sub = self.submodule(module, imp.name)
-        if sub is not None:
-            return Symbol("module", sub)
+        # ``from pkg import name`` reads the package's attribute first, so a name that
+        # ``pkg/__init__.py`` binds (``from pkg.router import router``) hides the submodule;
+        # in the package itself (``from . import x``) the name is the submodule.
+        package = self.modules.get(module)
+        if module == summary.path or package is None or imp.name not in package.bindings:
+            sub = self.submodule(module, imp.name)
+            if sub is not None:
+                return Symbol("module", sub)
         return self.member(module, imp.name, depth + 1)
 
     # -- symbols ---------------------------------------------------------------------------
@@ -185,7 +208,9 @@ class Project:
         binding = summary.bindings.get(name)
         if binding is None:
             sub = self.submodule(module, name)
-            return Symbol("module", sub) if sub else None
+            if sub is not None:
+                return Symbol("module", sub)
+            return self._star_member(summary, name, depth + 1)
         kind, value = binding
         if kind == "def":
             return Symbol("function", module, str(value))
@@ -202,6 +227,31 @@ class Project:
             typed = self._resolve(summary, None, value, depth + 1)
         external = typed.external if typed is not None and typed.kind == "external" else ""
         return Symbol("value", module, name, external=external, instance=typed is not None)
+
+    def _star_member(self, summary: ModuleSummary, name: str, depth: int) -> Symbol | None:
+        """``name`` as bound by a ``from x import *`` of ``summary`` (the last one wins)."""
+        if name.startswith("_") or depth > _MAX_DEPTH:
+            return None
+        key = (summary.path, name)
+        if key in self._stars:
+            return self._stars[key]
+        self._stars[key] = None  # a cycle of star imports finds nothing
+        found: Symbol | None = None
+        for imp in reversed(summary.imports):
+            if imp.alias != "*" or imp.scope == "function":
+                continue
+            module = self.resolve_module(imp.module, summary.path, imp.level)
+            source = self.modules.get(module) if module is not None else None
+            if source is None:
+                continue
+            if name in source.bindings:
+                found = self.member(source.path, name, depth + 1)
+            else:
+                found = self._star_member(source, name, depth + 1)
+            if found is not None:
+                break
+        self._stars[key] = found
+        return found
 
     def alias_metadata(
         self, rel: str, function: FunctionInfo | None, dotted: str
@@ -263,6 +313,15 @@ class Project:
         self._memo[key] = result
         return result
 
+    def resolve_call(self, rel: str, function: FunctionInfo | None, call: CallSite) -> Symbol | None:
+        """What a call's callee names, using the type its first name had at that call."""
+        if call.head is None:
+            return self.resolve(rel, function, call.callee)
+        if not call.head or call.head.startswith("import:"):
+            return None if not call.head else self.resolve(rel, function, call.callee)
+        rest = call.callee.partition(".")[2]
+        return self.resolve(rel, function, f"{call.head}.{rest}" if rest else call.head)
+
     def _resolve(
         self, summary: ModuleSummary, function: FunctionInfo | None, dotted: str, depth: int
     ) -> Symbol | None:
@@ -295,10 +354,15 @@ class Project:
         while fn is not None:
             local = fn.local_types.get(name)
             if local is not None:
+                if not local:
+                    return None  # a local of unknown type shadows everything outside
                 if local.startswith("import:"):
                     imp = summary.imports[int(local[7:])]
                     return self.import_target(summary, imp, depth + 1)
                 return self._resolve(summary, None, local, depth + 1)
+            nested = summary.functions.get(f"{fn.qualname}.{name}")
+            if nested is not None and nested.parent == fn.qualname:
+                return Symbol("function", summary.path, nested.qualname)
             if name in ("self", "cls") and fn.class_name:
                 return Symbol("class", summary.path, fn.class_name, instance=name == "self")
             for param in fn.params:
@@ -308,6 +372,9 @@ class Project:
             fn = summary.functions.get(fn.parent) if fn.parent else None
         if name in summary.bindings:
             return self.member(summary.path, name, depth + 1)
+        starred = self._star_member(summary, name, depth + 1)
+        if starred is not None:
+            return starred
         if name in _BUILTINS:
             return Symbol("external", external=name)
         return None
@@ -342,6 +409,10 @@ class Project:
         return None
 
     def _call(self, symbol: Symbol) -> Symbol | None:
+        if symbol.kind == "value":
+            # calling a module-level object: SessionLocal() on SessionLocal = sessionmaker()
+            typed = self.value_type(symbol, 1)
+            return self._call(typed) if typed is not None and typed.kind != "value" else None
         if symbol.kind == "class" and not symbol.instance:
             return Symbol("class", symbol.rel, symbol.qualname, instance=True)
         if symbol.kind == "external":

@@ -15,6 +15,7 @@ from fastapi_medic.findings import Finding, Location
 from fastapi_medic.registry import Rule
 from fastapi_medic.static.model import (
     AWAITED,
+    LAZY,
     CallRef,
     CallSite,
     ClassInfo,
@@ -39,6 +40,7 @@ WIRING = frozenset(
         "add_exception_handler",
         "add_event_handler",
         "mount",
+        "generate_and_include_versioned_routers",  # cadwyn's include_router
     }
 )
 
@@ -111,6 +113,15 @@ def simple_value(node: ast.AST | None, depth: int = 0) -> SimpleValue:
         )
     if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
         return tuple(simple_value(e, depth + 1) for e in node.elts)  # type: ignore[attr-defined]
+    if kind is ast.BinOp and type(node.op) is ast.Add:  # type: ignore[attr-defined]
+        # "prefix + '/x'" reads like f"{prefix}/x": unknown parts become "{}"
+        left = simple_value(node.left, depth + 1)  # type: ignore[attr-defined]
+        right = simple_value(node.right, depth + 1)  # type: ignore[attr-defined]
+        if isinstance(left, str) or isinstance(right, str):
+            return (left if isinstance(left, str) else "{}") + (
+                right if isinstance(right, str) else "{}"
+            )
+        return None
     if kind is ast.JoinedStr:
         return "".join(
             v.value if isinstance(v, ast.Constant) and isinstance(v.value, str) else "{}"
@@ -161,7 +172,7 @@ def annotation_type(node: ast.AST | None) -> tuple[str | None, tuple[SimpleValue
 class WalkContext:
     """What a rule hook sees: the file, the summary so far, and the enclosing scopes."""
 
-    __slots__ = ("function", "in_async", "path", "summary", "type_checking")
+    __slots__ = ("function", "guard", "in_async", "path", "summary", "type_checking")
 
     def __init__(self, path: str, summary: ModuleSummary) -> None:
         self.path = path
@@ -169,6 +180,8 @@ class WalkContext:
         self.function: FunctionInfo | None = None
         self.in_async = False
         self.type_checking = False
+        #: (try-with-finally depth, inside a finally block, names managed by enclosing `with`)
+        self.guard: Guard = _NO_GUARD
 
     def location(self, node: ast.AST) -> Location:
         """The location of ``node`` in this file."""
@@ -206,22 +219,45 @@ class WalkContext:
         return f"{target}.{rest}" if rest else target
 
 
+#: (try-with-finally depth, in a finally block, names managed by `with`, in a lazy-init `if`)
+Guard = tuple[int, bool, tuple[str, ...], bool]
+_NO_GUARD: Guard = (0, False, (), False)
+
+
 class _Exit:
     """Marks the end of a scope on the traversal stack, with the state to restore."""
 
-    __slots__ = ("function", "in_async", "owner", "type_checking")
+    __slots__ = ("function", "guard", "in_async", "owner", "type_checking")
 
     def __init__(
-        self, function: FunctionInfo | None, in_async: bool, owner: str | None, type_checking: bool
+        self,
+        function: FunctionInfo | None,
+        in_async: bool,
+        owner: str | None,
+        type_checking: bool,
+        guard: Guard = _NO_GUARD,
     ) -> None:
         self.function = function
         self.in_async = in_async
         self.owner = owner
         self.type_checking = type_checking
+        self.guard = guard
 
 
 NoneType = type(None)
 _FUNCS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_TRY_STAR = getattr(ast, "TryStar", ast.Try)
+#: Method names that release a resource (sessions, connections, clients, scoped sessions).
+_CLOSERS = frozenset({"close", "aclose", "remove", "dispose"})
+#: Calls whose arguments some rule reads (tasks, loops, engines, session factories).
+ARG_CALLS = frozenset(
+    {
+        "add_task", "create_task", "ensure_future", "next", "anext", "Depends",
+        "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker",
+        "scoped_session", "Session", "AsyncSession", "waitpid", "wait3", "wait4",
+    }
+)
+_MODULE_ARG_CALLS = frozenset({"getenv", "get"})
 #: Grammar fields that never hold child nodes worth visiting (names, flags, contexts).
 _LEAF_FIELDS = frozenset(
     {
@@ -232,6 +268,38 @@ _LEAF_FIELDS = frozenset(
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
 _APP_FACTORIES = ("FastAPI", "Router", "Starlette")
 _TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
+#: Bare qualifiers that say nothing about the type: ``x: Final = Client()``.
+_QUALIFIERS = frozenset({"Final", "typing.Final", "ClassVar", "typing.ClassVar"})
+#: Iterables of a ``for`` loop, and the longest literal list or tuple kept in a summary.
+_SEQUENCE_NODES = (ast.List, ast.Tuple, ast.Set, ast.Name, ast.Attribute)
+_MAX_SEQUENCE = 64
+#: Types of a name passed to a function that may register routes on it (``setup(app)``).
+_APP_TYPES = ("FastAPI()", "Router()", "Starlette()", "app()", "App()", "router()")
+
+
+def _wires_in(body: list[ast.stmt]) -> bool:
+    """Whether a loop body calls a wiring method directly (``app.include_router(r)``)."""
+    for statement in body:
+        call = statement.value if type(statement) is ast.Expr else None
+        if type(call) is ast.Call and type(call.func) is ast.Attribute:
+            if call.func.attr in WIRING:
+                return True
+    return False
+
+
+def _passes_app(node: ast.Call, ctx: WalkContext) -> bool:
+    """Whether a call passes an app or router by name (``configure_routes(app)``)."""
+    fn = ctx.function
+    for arg in (*node.args, *(k.value for k in node.keywords)):
+        if type(arg) is not ast.Name:
+            continue
+        kind = fn.local_types.get(arg.id) if fn is not None else None
+        if kind is None:
+            binding = ctx.summary.bindings.get(arg.id)
+            kind = binding[1] if binding is not None and binding[0] == "value" else None
+        if isinstance(kind, str) and kind.endswith(_APP_TYPES):
+            return True
+    return False
 
 
 _WRAPPERS = frozenset(
@@ -254,6 +322,19 @@ def _return_type(node: ast.expr | None) -> str | None:
                 inner = inner.elts[0] if base.rpartition(".")[2] != "Coroutine" else inner.elts[-1]
             return _return_type(inner)
     return annotation_type(node)[0]
+
+
+def _is_lazy_test(test: ast.expr) -> bool:
+    """``x is None``, ``not x``, ``x not in cache`` on a name or attribute: a run-once guard."""
+    if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
+        return isinstance(test.operand, (ast.Name, ast.Attribute))
+    if isinstance(test, ast.Compare) and len(test.ops) == 1:
+        op, right = test.ops[0], test.comparators[0]
+        if isinstance(op, ast.Is) and isinstance(right, ast.Constant) and right.value is None:
+            return isinstance(test.left, (ast.Name, ast.Attribute, ast.Subscript))
+        if isinstance(op, ast.NotIn):
+            return isinstance(right, (ast.Name, ast.Attribute))
+    return False
 
 
 def _import_line(tree: ast.Module) -> int:
@@ -340,7 +421,7 @@ def summarize(
     module_calls = summary.module_calls
     calls = module_calls
     stack: list[object] = list(reversed(tree.body))
-    Call, Await, Name = ast.Call, ast.Await, ast.Name
+    Call, Await, Name, Store = ast.Call, ast.Await, ast.Name, ast.Store
 
     child_fields = _CHILD_FIELDS
     Constant = ast.Constant
@@ -353,6 +434,7 @@ def summarize(
             ctx.function = node.function  # type: ignore[attr-defined]
             ctx.in_async = node.in_async  # type: ignore[attr-defined]
             ctx.type_checking = node.type_checking  # type: ignore[attr-defined]
+            ctx.guard = node.guard  # type: ignore[attr-defined]
             owner = node.owner  # type: ignore[attr-defined]
             owner_is_class = owner is not None and owner in classes
             calls = ctx.function.calls if ctx.function is not None else module_calls
@@ -364,9 +446,21 @@ def summarize(
                 if result:
                     findings.extend(result)
 
+        if kind is Name:
+            fn_now = ctx.function
+            if fn_now is not None and node.ctx.__class__ is Store:  # type: ignore[attr-defined]
+                # any other binding makes the name local, of unknown type
+                fn_now.local_types.setdefault(node.id, "")  # type: ignore[attr-defined]
+            continue
         if kind is Call:
             callee = dotted(node.func)  # type: ignore[attr-defined]
             if callee is not None:
+                fn_now = ctx.function
+                head_type = None
+                if fn_now is not None and fn_now.rebound:
+                    head = callee.partition(".")[0]
+                    if head in fn_now.rebound:
+                        head_type = fn_now.local_types.get(head)  # its type here, not at the end
                 calls.append(
                     CallSite(
                         callee,
@@ -374,11 +468,23 @@ def summarize(
                         node.col_offset,  # type: ignore[attr-defined]
                         node.end_lineno,  # type: ignore[attr-defined]
                         node.end_col_offset,  # type: ignore[attr-defined]
-                        AWAITED if id(node) in awaited else 0,
+                        (AWAITED if id(node) in awaited else 0) | (LAZY if ctx.guard[3] else 0),
+                        head_type,
                     )
                 )
                 method = callee.rpartition(".")[2]
-                if method in WIRING:
+                fn_now = ctx.function
+                if fn_now is not None and method in _CLOSERS:
+                    receiver = callee.rpartition(".")[0]
+                    if ctx.guard[1]:
+                        fn_now.closed_in_finally += (receiver,)
+                    else:
+                        fn_now.closed += (receiver,)
+                if method in ARG_CALLS or (fn_now is None and method in _MODULE_ARG_CALLS):
+                    ref = simple_value(node)
+                    if isinstance(ref, CallRef):
+                        summary.arg_calls.append((fn_now.qualname if fn_now else None, ref))
+                if method in WIRING or _passes_app(node, ctx):  # type: ignore[arg-type]
                     ref = simple_value(node)
                     if isinstance(ref, CallRef):
                         where = ctx.function.qualname if ctx.function else None
@@ -420,9 +526,10 @@ def summarize(
                 bindings[info.name] = ("def", qualname)
             elif owner_is_class:
                 classes[owner].methods.setdefault(info.name, qualname)
-            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
             stack.extend(reversed(fn.body))  # type: ignore[attr-defined]
             ctx.function, ctx.in_async, owner, owner_is_class = info, info.is_async, qualname, False
+            ctx.guard = _NO_GUARD
             calls = info.calls
             continue
         elif kind is ast.ClassDef:
@@ -435,13 +542,13 @@ def summarize(
             )
             if owner is None:
                 bindings[cls.name] = ("class", qualname)  # type: ignore[attr-defined]
-            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
             stack.extend(reversed(cls.body))  # type: ignore[attr-defined]
             owner, owner_is_class = qualname, True
             continue
         elif kind is ast.Lambda:
             # A lambda is its own (sync) scope: what it calls runs when it is called.
-            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
             stack.append(node.body)  # type: ignore[attr-defined]
             lam = FunctionInfo("<lambda>", "<lambda>", node.lineno, 0, node.lineno, False, None, None)  # type: ignore[attr-defined]
             ctx.function, ctx.in_async, calls = lam, False, lam.calls
@@ -453,10 +560,19 @@ def summarize(
             _record_assign(node, ctx, owner, owner_is_class)  # type: ignore[arg-type]
         elif kind is ast.If:
             test = dotted(node.test)  # type: ignore[attr-defined]
-            if test in _TYPE_CHECKING:
-                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking))
+            if ctx.function is not None and not ctx.guard[3] and _is_lazy_test(node.test):  # type: ignore[attr-defined]
+                # `if self._x is None:` runs its body once: lazy initialisation
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
                 stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
-                stack.append(_Exit(ctx.function, ctx.in_async, owner, True))
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
+                stack.extend(reversed(node.body))  # type: ignore[attr-defined]
+                stack.append(node.test)  # type: ignore[attr-defined]
+                ctx.guard = (*ctx.guard[:3], True)
+                continue
+            if test in _TYPE_CHECKING:
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
+                stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, True, ctx.guard))
                 stack.extend(reversed(node.body))  # type: ignore[attr-defined]
                 ctx.type_checking = True
                 continue
@@ -464,17 +580,90 @@ def summarize(
             if ctx.function is not None:
                 if kind is ast.AsyncWith:
                     ctx.function.awaits = True
+                managed: list[str] = []
                 for item in node.items:  # type: ignore[attr-defined]
+                    value = dotted(item.context_expr)
+                    if value is not None:
+                        managed.append(value)
                     if type(item.optional_vars) is Name:
-                        value = dotted(item.context_expr)
+                        managed.append(item.optional_vars.id)
                         if value is not None and value.endswith("()"):
                             ctx.function.local_types[item.optional_vars.id] = value
+                ctx.function.managed += tuple(managed)
+                # the body runs with these names managed; the items themselves do not
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
+                stack.extend(reversed(node.body))  # type: ignore[attr-defined]
+                stack.append(
+                    _Exit(
+                        ctx.function,
+                        ctx.in_async,
+                        owner,
+                        ctx.type_checking,
+                        (ctx.guard[0], ctx.guard[1], (*ctx.guard[2], *managed), ctx.guard[3]),
+                    )
+                )
+                for item in node.items:  # type: ignore[attr-defined]
+                    stack.append(item.context_expr)
+                    if item.optional_vars is not None:
+                        stack.append(item.optional_vars)
+                continue
+        elif kind is ast.Try or kind is _TRY_STAR:
+            if ctx.function is not None and node.finalbody:  # type: ignore[attr-defined]
+                depth, _, managed_names, lazy = ctx.guard
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
+                stack.extend(reversed(node.finalbody))  # type: ignore[attr-defined]
+                stack.append(
+                    _Exit(
+                        ctx.function,
+                        ctx.in_async,
+                        owner,
+                        ctx.type_checking,
+                        (depth, True, managed_names, lazy),
+                    )
+                )
+                stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
+                stack.extend(reversed(node.handlers))  # type: ignore[attr-defined]
+                stack.extend(reversed(node.body))  # type: ignore[attr-defined]
+                ctx.guard = (depth + 1, False, managed_names, lazy)
+                continue
+        elif kind is ast.Return:
+            fn_now = ctx.function
+            value = node.value  # type: ignore[attr-defined]
+            if fn_now is not None and fn_now.returned is None and value is not None:
+                fn_now.returned = dotted(value) or (
+                    "<lambda>" if type(value) is ast.Lambda else "<expr>"
+                )
+        elif kind is ast.Subscript:
+            if ctx.function is None and owner is None:
+                base = dotted(node.value)  # type: ignore[attr-defined]
+                if base is not None and base.endswith("environ"):
+                    key = simple_value(node.slice)  # type: ignore[attr-defined]
+                    summary.env_reads.append((base, key if isinstance(key, str) else None, node.lineno, node.col_offset))  # type: ignore[attr-defined]
+        elif kind is ast.For or kind is ast.AsyncFor:
+            target = node.target  # type: ignore[attr-defined]
+            if (
+                type(target) is Name
+                and type(node.iter) in _SEQUENCE_NODES  # type: ignore[attr-defined]
+                and _wires_in(node.body)  # type: ignore[attr-defined]
+            ):
+                where = ctx.function.qualname if ctx.function else None
+                key = f"{where}:{target.id}" if where else target.id
+                loops = summary.loops
+                loops[key] = (*loops.get(key, ()), simple_value(node.iter))  # type: ignore[attr-defined]
         elif kind is ast.Yield or kind is ast.YieldFrom:
             if ctx.function is not None:
                 fn_info = ctx.function
-                fn_info.is_generator = True
-                if fn_info.yields is None and node.value is not None:  # type: ignore[attr-defined]
-                    fn_info.yields = dotted(node.value)  # type: ignore[attr-defined]
+                if not fn_info.is_generator:
+                    fn_info.is_generator = True
+                    if node.value is not None:  # type: ignore[attr-defined]
+                        fn_info.yields = dotted(node.value)  # type: ignore[attr-defined]
+                    depth, _, managed_names, _ = ctx.guard
+                    if depth:
+                        fn_info.yield_guard = "finally"
+                    elif fn_info.yields is not None and fn_info.yields in managed_names:
+                        fn_info.yield_guard = "with"
+                    elif managed_names:
+                        fn_info.yield_guard = "with-other"
 
         elif kind is Constant or kind is ast.JoinedStr:
             if string_spans is not None and node.end_lineno != node.lineno:  # type: ignore[attr-defined]
@@ -488,10 +677,11 @@ def summarize(
             fields = child_fields[kind] = tuple(
                 f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS
             )
-        for field in fields:
+        # pushed in reverse so that nodes are visited in source order (pre-order)
+        for field in reversed(fields):
             value = getattr(node, field, None)
             if value.__class__ is list:
-                stack += value
+                stack += reversed(value)
             elif value is not None:
                 stack.append(value)
     return summary
@@ -552,6 +742,8 @@ def _record_assign(
     else:
         targets = [node.target]
         annotated, _ = annotation_type(node.annotation)
+        if annotated in _QUALIFIERS:
+            annotated = None
     if (
         type(value) is ast.Subscript
         and ctx.function is None
@@ -571,13 +763,23 @@ def _record_assign(
     if annotated:
         instance = annotated + "()"
     summary = ctx.summary
+    sequence: SimpleValue = None
+    if type(value) in (ast.List, ast.Tuple) and len(value.elts) <= _MAX_SEQUENCE:  # type: ignore[union-attr]
+        sequence = simple_value(value)  # routers to include in a loop, methods, dependencies
     for target in targets:
         kind = type(target)
         if kind is ast.Name:
             name = target.id  # type: ignore[attr-defined]
+            if isinstance(sequence, tuple) and (ctx.function is not None or owner is None):
+                key = f"{ctx.function.qualname}:{name}" if ctx.function is not None else name
+                summary.sequences[key] = sequence
             if ctx.function is not None:
+                if name in ctx.function.local_types and name not in ctx.function.rebound:
+                    ctx.function.rebound += (name,)
                 if instance:
                     ctx.function.local_types[name] = instance
+                else:
+                    ctx.function.local_types[name] = ""  # rebound to something untyped
                 if isinstance(call, CallRef) and call.func.endswith(_APP_FACTORIES):
                     # an app or router built inside a factory function
                     summary.assigned_calls[f"{ctx.function.qualname}:{name}"] = call
@@ -585,8 +787,16 @@ def _record_assign(
                 summary.bindings[name] = ("value", instance)
                 if isinstance(call, CallRef):
                     summary.assigned_calls[name] = call
+                elif type(value) is ast.Constant and isinstance(value.value, (str, int)):  # type: ignore[union-attr]
+                    summary.constants[name] = value.value  # type: ignore[union-attr]
             elif owner_is_class and instance:
                 summary.classes[owner].attr_types.setdefault(name, instance)
+        elif kind is ast.Attribute and func is not None and ".state." in f"{dotted(target)}.":
+            # app.state.db = SessionLocal(): an object shared by every request
+            where = ctx.function.qualname if ctx.function is not None else None
+            summary.state_assigns.append(
+                (where, dotted(target) or "", func, target.lineno, target.col_offset)
+            )
         elif kind is ast.Attribute and instance and ctx.function is not None:
             base = target.value  # type: ignore[attr-defined]
             cls = ctx.function.class_name

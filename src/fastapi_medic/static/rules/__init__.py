@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi_medic.static.rules import blocking, event_loop, tool
+from fastapi_medic.static.rules import blocking, dependencies, engine, event_loop, sessions, tool
 
 #: Every family module; a test checks that no rule module is missing from this list.
-FAMILIES = (blocking, event_loop, tool)
+FAMILIES = (blocking, dependencies, engine, event_loop, sessions, tool)
 
 __all__ = ["FAMILIES"]

@@ -181,7 +181,7 @@ class NestedEventLoop(StaticRule):
                     tail = call.callee.rpartition(".")[2]
                     if tail not in ("run", "run_until_complete", "apply"):
                         continue
-                    symbol = model.resolve(rel, fn, call.callee)
+                    symbol = model.resolve_call(rel, fn, call)
                     if symbol is None or symbol.kind != "external":
                         continue
                     what = _nested_loop_call(symbol.external)
