@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import builtins
 import posixpath
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
 from fastapi_medic.static.model import (
@@ -194,6 +194,28 @@ class Project:
             if sub is not None:
                 return Symbol("module", sub)
         return self.member(module, imp.name, depth + 1)
+
+    def import_closure(self, modules: Iterable[str]) -> set[str]:
+        """``modules`` and every project module they import at module level, transitively."""
+        seen = set(modules)
+        pending = list(seen)
+        while pending:
+            summary = self.modules.get(pending.pop())
+            if summary is None:
+                continue
+            for imp in summary.imports:
+                if imp.scope != "module":
+                    continue
+                target = self.import_target(summary, imp)
+                if target is None or not target.rel:
+                    continue
+                rel = target.rel
+                if rel.endswith("/"):
+                    continue  # a namespace package has no code of its own
+                if rel not in seen and rel in self.modules:
+                    seen.add(rel)
+                    pending.append(rel)
+        return seen
 
     # -- symbols ---------------------------------------------------------------------------
 

@@ -254,7 +254,7 @@ ARG_CALLS = frozenset(
     {
         "add_task", "create_task", "ensure_future", "next", "anext", "Depends",
         "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker",
-        "scoped_session", "Session", "AsyncSession", "waitpid", "wait3", "wait4",
+        "scoped_session", "Session", "AsyncSession", "waitpid", "wait3", "wait4", "run",
     }
 )
 _MODULE_ARG_CALLS = frozenset({"getenv", "get"})

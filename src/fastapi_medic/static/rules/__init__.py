@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from fastapi_medic.static.rules import blocking, dependencies, engine, event_loop, sessions, tool
+from fastapi_medic.static.rules import (
+    blocking,
+    dependencies,
+    engine,
+    event_loop,
+    sessions,
+    settings,
+    tool,
+)
 
 #: Every family module; a test checks that no rule module is missing from this list.
-FAMILIES = (blocking, dependencies, engine, event_loop, sessions, tool)
+FAMILIES = (blocking, dependencies, engine, event_loop, sessions, settings, tool)
 
 __all__ = ["FAMILIES"]

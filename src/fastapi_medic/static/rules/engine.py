@@ -12,10 +12,21 @@ from fastapi_medic.findings import Cause, Finding, Frame, Location, Severity
 from fastapi_medic.static.callgraph import decorator_names
 from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.model import LAZY, CallRef, Ref
-from fastapi_medic.static.sqla import ENGINE_FACTORIES, engine_url, external_call, url_driver
+from fastapi_medic.static.sqla import (
+    ENGINE_FACTORIES,
+    engine_url,
+    external_call,
+    resolved_session,
+    url_driver,
+)
 from fastapi_medic.static.walker import StaticRule
 
-__all__ = ["EngineDriverMismatch", "EnginePerRequest", "PoolExceedsServerConnections"]
+__all__ = [
+    "EngineDriverMismatch",
+    "EnginePerRequest",
+    "PoolExceedsServerConnections",
+    "PoolSmallerThanThreadpool",
+]
 
 _ONCE = frozenset({"lru_cache", "cache", "cached"})
 
@@ -198,6 +209,15 @@ def _declared_workers(pc: ProjectContext) -> tuple[int, str] | None:
             count = int(summary.constants["workers"])
             if best is None or count > best[0]:
                 best = (count, f"{rel}: workers = {count}")
+    for rel, summary in pc.project.modules.items():
+        for where, call in summary.arg_calls:
+            workers = call.kwarg("workers")
+            if call.func.rpartition(".")[2] != "run" or not isinstance(workers, int):
+                continue
+            fn = summary.functions.get(where) if where else None
+            if external_call(pc.project, rel, fn, call.func) == "uvicorn.run":
+                if best is None or workers > best[0]:
+                    best = (workers, f"{rel}:{call.line}: uvicorn.run(workers={workers})")
     root = pc.root
     candidates = [root / name for name in _DEPLOY_FILES]
     candidates += sorted(root.glob("docker-compose*.y*ml")) + sorted(root.glob("compose*.y*ml"))
@@ -235,18 +255,28 @@ class PoolExceedsServerConnections(StaticRule):
 
     ## Example
     ```python
-    # gunicorn.conf.py: workers = 8
+    import uvicorn
+    from fastapi import FastAPI
     from sqlalchemy import create_engine
 
     engine = create_engine("postgresql://app@db/app", pool_size=10, max_overflow=5)
+    app = FastAPI()
+
+    if __name__ == "__main__":
+        uvicorn.run("app:app", host="0.0.0.0", workers=8)
     ```
 
     Use instead:
     ```python
-    # gunicorn.conf.py: workers = 8
+    import uvicorn
+    from fastapi import FastAPI
     from sqlalchemy import create_engine
 
     engine = create_engine("postgresql://app@db/app", pool_size=5, max_overflow=5)
+    app = FastAPI()
+
+    if __name__ == "__main__":
+        uvicorn.run("app:app", host="0.0.0.0", workers=8)
     ```
 
     ## Options
@@ -309,3 +339,119 @@ def _pool_sizes(pc: ProjectContext, item: EngineCall) -> tuple[int, int] | None:
     if overflow is not None and not isinstance(overflow, int):
         return None
     return (5 if pool_size is None else pool_size, 10 if overflow is None else max(overflow, 0))
+
+
+#: Threads FastAPI (through AnyIO) uses for sync endpoints and dependencies, per process.
+THREADPOOL_SIZE = 40
+
+
+class PoolSmallerThanThreadpool(StaticRule):
+    """A connection pool smaller than the thread pool that uses it.
+
+    ## What it does
+    Checks for an application whose sync (`def`) endpoints use a sync SQLAlchemy session
+    while the engine's `pool_size` + `max_overflow` (5 + 10 by default) is smaller than the
+    40 threads FastAPI runs sync endpoints on in each worker process.
+
+    ## Why it matters
+    Under load up to 40 requests per worker run at once, each holding a connection for the
+    whole request. Those beyond the pool's capacity wait `pool_timeout` (30 s by default)
+    and then fail with `QueuePool limit of size 5 overflow 10 reached, connection timed
+    out`: latency spikes first, then 500s. Size the pool for the concurrency, or bound the
+    concurrency to the pool. It is reported as information: short requests return their
+    connection quickly, so the limit may never be reached.
+
+    ## Example
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session, sessionmaker
+
+    engine = create_engine("postgresql://app@db/app")
+    SessionLocal = sessionmaker(bind=engine)
+    app = FastAPI()
+
+
+    def get_db():
+        with SessionLocal() as db:
+            yield db
+
+
+    @app.get("/count")
+    def count(db: Session = Depends(get_db)):
+        return db.execute(text("select count(*) from items")).scalar_one()
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session, sessionmaker
+
+    engine = create_engine("postgresql://app@db/app", pool_size=20, max_overflow=20)
+    SessionLocal = sessionmaker(bind=engine)
+    app = FastAPI()
+
+
+    def get_db():
+        with SessionLocal() as db:
+            yield db
+
+
+    @app.get("/count")
+    def count(db: Session = Depends(get_db)):
+        return db.execute(text("select count(*) from items")).scalar_one()
+    ```
+    """
+
+    code = "MED209"
+    name = "pool-smaller-than-threadpool"
+    severity = Severity.INFO
+    cause = Cause.POOL_EXHAUSTION
+    tags = frozenset({"sqlalchemy", "deployment"})
+    project_wide = True
+
+    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+        """Report a single sync engine whose pool cannot serve every sync request thread."""
+        pc = _ctx(ctx)
+        engines = [e for e in engine_calls(pc) if e.where is None and e.kind == "sync"]
+        if len(engines) != 1:
+            return  # with several engines, which one a route uses is not known statically
+        item = engines[0]
+        sizes = _pool_sizes(pc, item)
+        if sizes is None or sum(sizes) >= THREADPOOL_SIZE:
+            return
+        sync_routes = [r for r in pc.app.routes if _uses_sync_session(pc, r.rel, r.qualname)]
+        if not sync_routes:
+            return
+        capacity = sum(sizes)
+        yield self.finding(
+            f"{THREADPOOL_SIZE} threads per worker share a pool of {capacity} connections",
+            location=Location(item.rel, item.call.line),
+            fix=f"Raise pool_size + max_overflow to {THREADPOOL_SIZE}, or limit concurrency",
+            evidence={
+                "pool_size": sizes[0],
+                "max_overflow": sizes[1],
+                "threads_per_worker": THREADPOOL_SIZE,
+                "sync_routes_with_session": len(sync_routes),
+                "example_route": sync_routes[0].label,
+            },
+        )
+
+
+def _uses_sync_session(pc: ProjectContext, rel: str, qualname: str) -> bool:
+    """True when a sync endpoint depends, directly or not, on a sync session provider."""
+    fn = pc.project.function(rel, qualname)
+    if fn is None or fn.is_async:
+        return False
+    for route in pc.app.routes_of(rel, qualname):
+        for top in route.dependencies:
+            for dep in top.walk():
+                symbol = dep.symbol
+                if symbol is None or symbol.kind != "function":
+                    continue
+                provider = pc.project.function(symbol.rel, symbol.qualname)
+                if provider is not None and provider.yields is not None:
+                    if resolved_session(pc.project, symbol.rel, provider, provider.yields) == "sync":
+                        return True
+    return False
