@@ -569,6 +569,14 @@ def summarize(
                 stack.append(node.test)  # type: ignore[attr-defined]
                 ctx.guard = (*ctx.guard[:3], True)
                 continue
+            if ctx.function is None and test not in _TYPE_CHECKING and not ctx.guard[3]:
+                # module level: code under `if` runs only in some environments
+                stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
+                stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
+                stack.extend(reversed(node.body))  # type: ignore[attr-defined]
+                stack.append(node.test)  # type: ignore[attr-defined]
+                ctx.guard = (*ctx.guard[:3], True)
+                continue
             if test in _TYPE_CHECKING:
                 stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
                 stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
@@ -633,12 +641,15 @@ def summarize(
                 fn_now.returned = dotted(value) or (
                     "<lambda>" if type(value) is ast.Lambda else "<expr>"
                 )
-        elif kind is ast.Subscript:
-            if ctx.function is None and owner is None:
-                base = dotted(node.value)  # type: ignore[attr-defined]
-                if base is not None and base.endswith("environ"):
-                    key = simple_value(node.slice)  # type: ignore[attr-defined]
-                    summary.env_reads.append((base, key if isinstance(key, str) else None, node.lineno, node.col_offset))  # type: ignore[attr-defined]
+        elif (kind is ast.Try or kind is _TRY_STAR) and ctx.function is None and not ctx.guard[3]:
+            # module level: what a `try` guards may fail on purpose
+            stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
+            stack.extend(reversed(node.finalbody))  # type: ignore[attr-defined]
+            stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
+            stack.extend(reversed(node.handlers))  # type: ignore[attr-defined]
+            stack.extend(reversed(node.body))  # type: ignore[attr-defined]
+            ctx.guard = (*ctx.guard[:3], True)
+            continue
         elif kind is ast.For or kind is ast.AsyncFor:
             target = node.target  # type: ignore[attr-defined]
             if (
@@ -685,6 +696,23 @@ def summarize(
             elif value is not None:
                 stack.append(value)
     return summary
+
+
+def _record_env_reads(value: ast.expr, summary: ModuleSummary) -> None:
+    """Unconditional ``os.environ["X"]`` loads in a module-level assignment."""
+    pending: list[ast.AST] = [value]
+    while pending:
+        node = pending.pop()
+        if isinstance(node, (ast.IfExp, ast.BoolOp, ast.Lambda, ast.comprehension)):
+            continue  # evaluated only in some cases
+        if isinstance(node, ast.Subscript) and isinstance(node.ctx, ast.Load):
+            base = dotted(node.value)
+            if base is not None and base.endswith("environ"):
+                key = simple_value(node.slice)
+                summary.env_reads.append(
+                    (base, key if isinstance(key, str) else None, node.lineno, node.col_offset)
+                )
+        pending.extend(ast.iter_child_nodes(node))
 
 
 def _record_import(node: ast.Import | ast.ImportFrom, ctx: WalkContext, module_level: bool) -> None:
@@ -784,6 +812,8 @@ def _record_assign(
                     # an app or router built inside a factory function
                     summary.assigned_calls[f"{ctx.function.qualname}:{name}"] = call
             elif owner is None:
+                if not ctx.guard[3] and value is not None:
+                    _record_env_reads(value, summary)
                 summary.bindings[name] = ("value", instance)
                 if isinstance(call, CallRef):
                     summary.assigned_calls[name] = call
