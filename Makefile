@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: demo test lint bench lock docs clean
+.PHONY: demo test lint bench compare lock docs clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+# Scores us, Ruff and flake8-async on flake8-async's own fixtures (docs/compare.md).
+# The first run downloads the flake8-async sdist and installs flake8 into .compare/.
+compare: $(STAMP)
+	$(BIN)/python scripts/compare.py
 
 docs: $(STAMP)
 	$(BIN)/python scripts/gen_rule_docs.py

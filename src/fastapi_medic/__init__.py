@@ -13,10 +13,12 @@ from fastapi_medic.errors import ConfigError, MedicError, UsageError
 from fastapi_medic.findings import Cause, Finding, Location, Report, Severity, Source
 
 if TYPE_CHECKING:
+    from fastapi_medic.config import Config, load_config
     from fastapi_medic.static import check_paths
 
 __all__ = [
     "Cause",
+    "Config",
     "ConfigError",
     "Finding",
     "Location",
@@ -27,6 +29,7 @@ __all__ = [
     "UsageError",
     "__version__",
     "check_paths",
+    "load_config",
 ]
 
 
@@ -36,4 +39,8 @@ def __getattr__(name: str) -> Any:
         from fastapi_medic.static import check_paths
 
         return check_paths
+    if name in ("Config", "load_config"):
+        from fastapi_medic import config
+
+        return getattr(config, name)
     raise AttributeError(f"module 'fastapi_medic' has no attribute {name!r}")

@@ -17,6 +17,8 @@ its :class:`~fastapi_medic.findings.Location`.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import contextlib
 import dataclasses
 import io
@@ -120,12 +122,13 @@ def _enabled(code: str, config: Config) -> bool:
     return rule is None or not rule.preview or code in config.select
 
 
-def _silenced_by_config(finding: Finding, config: Config) -> bool:
+def _silenced_by_config(finding: Finding, config: Config, base: Path | None) -> bool:
     if not _enabled(finding.code, config):
         return True
     if finding.location is None:
         return False
-    ignored = config.ignored_for_path(finding.location.path)
+    path = finding.location.path
+    ignored = config.ignored_for_path(str(base / path) if base is not None else path)
     return any(matches_selector(finding.code, selector) for selector in ignored)
 
 
@@ -134,6 +137,7 @@ def split_findings(
     *,
     noqa_by_path: Mapping[str, NoqaMap],
     config: Config,
+    base: Path | None = None,
 ) -> Suppression:
     """Split findings into those to report and those silenced, and find unused ``# noqa``.
 
@@ -146,6 +150,8 @@ def split_findings(
         noqa_by_path: path -> :func:`collect_noqa` result; the paths are the same strings as
             the findings' ``location.path``.
         config: the configuration (ignores and severity overrides).
+        base: the directory finding paths are relative to, when it is not ``config.root``
+            (per-file-ignores patterns are relative to the configuration file).
 
     Returns:
         The split. A ``# noqa`` code is reported unused only when it is a MED code that
@@ -157,7 +163,7 @@ def split_findings(
     silenced: list[Finding] = []
     used: set[tuple[str, int, str]] = set()
     for finding in findings:
-        if _silenced_by_config(finding, config):
+        if _silenced_by_config(finding, config, base):
             silenced.append(finding)
             continue
         location = finding.location

@@ -34,6 +34,13 @@ class _Root(click.Group):
         except KeyboardInterrupt:
             click.echo("interrupted", err=True)
             ctx.exit(130)
+        except BrokenPipeError:
+            # the reader went away (`| head`): stop quietly, as other command-line tools do
+            import os
+
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+            ctx.exit(EXIT_CLEAN)
         except Exception as exc:  # noqa: BLE001 - the error boundary of the whole tool
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()

@@ -9,6 +9,7 @@ import click
 
 from fastapi_medic._version import __version__
 from fastapi_medic.cli.options import config_for, selection_options, severity_choice, split_codes
+from fastapi_medic.errors import UsageError
 from fastapi_medic.findings import Severity
 
 FORMATS = ["text", "json", "sarif", "github"]
@@ -60,8 +61,11 @@ def check(
         tool_version=__version__,
     )
     if output is not None:
-        with output.open("w", encoding="utf-8") as stream:
-            write(report, fmt, stream, options)
+        try:
+            with output.open("w", encoding="utf-8") as stream:
+                write(report, fmt, stream, options)
+        except OSError as exc:
+            raise UsageError(f"{output}: cannot write the report: {exc.strerror or exc}") from exc
     else:
         write(report, fmt, sys.stdout, options)
     failing = report.at_or_above(config.fail_level)

@@ -20,7 +20,7 @@ from fastapi_medic.static.analyze import Cache, FileTask, analyze_files
 from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.discovery import discover
 from fastapi_medic.static.fastapi_model import AppModel
-from fastapi_medic.static.model import ModuleSummary
+from fastapi_medic.static.model import SUMMARY_FORMAT, ModuleSummary
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
@@ -76,9 +76,16 @@ class LoadedProject:
         return build_app_model(self.project)
 
 
+def _config_root(config: Config, root: Path) -> Path:
+    """Where exclude patterns and the cache live: the configuration's directory when the
+    checked files are inside it, else the checked root."""
+    base = Path(config.root).resolve()
+    return base if root == base or base in root.parents else root
+
+
 def _tasks(paths: Sequence[Path], config: Config, root: Path) -> list[FileTask]:
     files = discover(
-        root,
+        _config_root(config, root),
         paths,
         exclude=(*config.exclude, *config.extend_exclude),
         respect_gitignore=config.respect_gitignore,
@@ -93,8 +100,8 @@ def _workers(config: Config) -> int:
 
 
 def _cache_for(config: Config, root: Path, use_cache: bool) -> Cache:
-    directory = (root / config.cache_dir) if use_cache else None
-    return Cache(directory, f"{__version__}-{config.fingerprint()}")
+    directory = (_config_root(config, root) / config.cache_dir) if use_cache else None
+    return Cache(directory, f"{__version__}-{SUMMARY_FORMAT}-{config.fingerprint()}")
 
 
 def _summaries(
@@ -243,7 +250,7 @@ def check_paths(
         if rule_cls.project_wide:
             findings.extend(rule_cls().check_project(project, ctx))
     noqa = {rel: s.noqa for rel, s in summaries.items() if s.noqa}
-    split = split_findings(findings, noqa_by_path=noqa, config=config)
+    split = split_findings(findings, noqa_by_path=noqa, config=config, base=root)
     kept = list(split.kept)
     if "MED903" in codes:
         from fastapi_medic.static.rules.tool import UnusedNoqa

@@ -99,7 +99,7 @@ class DependencyResolver:
                 alias_rel, metadata = self.project.alias_metadata(rel, scope, param.annotation)
                 values += [(alias_rel, None, value) for value in metadata]
             for owner, where, value in values:
-                dep = self._dependency(owner, where, value, param.name, depth, param)
+                dep = self._dependency(owner, where, value, param.name, depth, param=param)
                 if dep is not None:
                     out.append(dep)
         return out
@@ -117,6 +117,7 @@ class DependencyResolver:
         value: SimpleValue,
         via: str,
         depth: int,
+        *,
         param: Param | None = None,
     ) -> Dependency | None:
         if not isinstance(value, CallRef) or not self._is_depends(rel, where, value.func):

@@ -111,6 +111,12 @@ class AppModel:
         """The routes whose endpoint is the function ``qualname`` in ``rel``."""
         return self.by_endpoint.get((rel, qualname), [])
 
+    def counts(self) -> tuple[int, int]:
+        """(apps, routers) the code creates; a parameter that receives one is not another."""
+        created = [obj for obj in self.objects.values() if not obj.parameter]
+        apps = sum(1 for obj in created if obj.is_app)
+        return apps, len(created) - apps
+
 
 class _RawRoute(NamedTuple):
     router: ObjectKey
@@ -221,9 +227,8 @@ class _Builder:
                 if (rel, f"{where}:{receiver}") not in self.objects:
                     continue
                 for child in _child_arguments(method, call):
-                    key = (rel, f"{where}:{child.dotted}") if isinstance(child, Ref) else None
-                    if key in self.objects:
-                        self.local_children.add(key)  # type: ignore[arg-type]
+                    if isinstance(child, Ref) and (rel, f"{where}:{child.dotted}") in self.objects:
+                        self.local_children.add((rel, f"{where}:{child.dotted}"))
 
     def _link_parameters(self) -> bool:
         """Alias each parameter that receives an app or router to what the caller passes."""
@@ -288,7 +293,9 @@ class _Builder:
                 continue
             if method in _INCLUDES:
                 if method == "mount":
-                    prefix = self._text(rel, where, call.args[0] if call.args else call.kwarg("path"))
+                    prefix = self._text(
+                        rel, where, call.args[0] if call.args else call.kwarg("path")
+                    )
                     declared: tuple[Declared, ...] = ()
                 else:
                     prefix = self._text(rel, where, call.kwarg("prefix"))
@@ -513,7 +520,9 @@ class _Builder:
         self.factories[memo] = result
         return result
 
-    def _children(self, rel: str, where: FunctionInfo | None, value: SimpleValue) -> list[ObjectKey]:
+    def _children(
+        self, rel: str, where: FunctionInfo | None, value: SimpleValue
+    ) -> list[ObjectKey]:
         """What ``include_router(value)`` includes: an object, a factory's, or a loop's."""
         if isinstance(value, CallRef):  # include_router(create_router())
             found = self._factory_result(self.project.resolve(rel, where, value.func))
@@ -609,12 +618,14 @@ def _child_arguments(method: str, call: CallRef) -> tuple[SimpleValue, ...]:
     return (call.args[0] if call.args else call.kwarg("router"),)
 
 
-def _bind_arguments(fn: FunctionInfo, call: CallRef, *, bound: bool) -> Iterator[tuple[str, SimpleValue]]:
+def _bind_arguments(
+    fn: FunctionInfo, call: CallRef, *, bound: bool
+) -> Iterator[tuple[str, SimpleValue]]:
     """Parameter names and the argument each receives (methods skip ``self``)."""
     params = fn.params
     if bound and fn.class_name and params and params[0].name in ("self", "cls"):
         params = params[1:]
-    for param, value in zip(params, call.args):
+    for param, value in zip(params, call.args, strict=False):
         yield param.name, value
     names = {param.name for param in params}
     for name, value in call.kwargs:
@@ -635,14 +646,18 @@ def _mount_points(
     children = {include.child for obj in objects.values() for include in obj.includes}
 
     def visit(
-        key: ObjectKey, prefix: str, inherited: tuple[Declared, ...], seen: frozenset[ObjectKey]
+        key: ObjectKey,
+        prefix: str,
+        inherited: tuple[Declared, ...],
+        seen: frozenset[ObjectKey],
+        mounted: bool,
     ) -> None:
         obj = objects[key]
         mine = points.setdefault(key, [])
-        if len(mine) >= _MAX_POINTS:
-            return
+        if len(mine) >= _MAX_POINTS or (not mounted and any(point[2] for point in mine)):
+            return  # an app already reaches it: the orphan parent adds nothing
         own = (*inherited, *obj.dependencies)
-        mine.append((prefix, own, True))
+        mine.append((prefix, own, mounted))
         for include in obj.includes:
             if include.child in seen or include.child not in objects:
                 continue
@@ -650,12 +665,17 @@ def _mount_points(
                 passed: tuple[Declared, ...] = ()
             else:
                 passed = (*own, *include.dependencies)
-            visit(include.child, prefix + obj.prefix + include.prefix, passed, seen | {include.child})
+            child_prefix = prefix + obj.prefix + include.prefix
+            visit(include.child, child_prefix, passed, seen | {include.child}, mounted)
 
     for key, obj in objects.items():
         if obj.is_app and key not in children:
-            visit(key, "", (), frozenset({key}))
+            visit(key, "", (), frozenset({key}), True)
+    # Routers no app reaches: their paths still carry the prefixes of their own parents.
+    for key in objects:
+        if key not in points and key not in children:
+            visit(key, "", (), frozenset({key}), False)
     for key, obj in objects.items():
         if key not in points:
-            points[key] = [("", obj.dependencies, False)]
+            points[key] = [("", obj.dependencies, False)]  # only in a cycle of includes
     return points

@@ -15,6 +15,7 @@ from fastapi_medic.findings import Finding
 
 __all__ = [
     "AWAITED",
+    "SUMMARY_FORMAT",
     "LAZY",
     "CallRef",
     "CallSite",
@@ -197,3 +198,19 @@ class ModuleSummary:
     lines: int = 0
     #: where a new top-level import goes: after the docstring and ``__future__`` imports
     import_line: int = 1
+
+
+def _format() -> str:
+    """A digest of every summary class's fields: cached summaries of another shape are
+    never loaded into this code."""
+    import hashlib
+
+    shapes = [
+        (cls.__name__, tuple(getattr(cls, "_fields", ())) or tuple(f.name for f in dataclasses.fields(cls)))
+        for cls in (ImportInfo, CallSite, Param, Decorator, CallRef, FunctionInfo, ClassInfo, ModuleSummary)
+    ]
+    return hashlib.blake2b(repr(shapes).encode(), digest_size=6).hexdigest()
+
+
+#: Changes whenever the summary's shape changes; part of the cache key.
+SUMMARY_FORMAT = _format()

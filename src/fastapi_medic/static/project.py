@@ -168,11 +168,13 @@ class Project:
 
     def submodule(self, module: str, name: str) -> str | None:
         """The submodule ``name`` of the package ``module``, if it exists."""
-        if not (module.endswith("/") or module.endswith("__init__.py")):
+        if not module.endswith(("/", "__init__.py")):
             return None
         return self._module_at(posixpath.join(self.package_dir(module), name))
 
-    def import_target(self, summary: ModuleSummary, imp: ImportInfo, depth: int = 0) -> Symbol | None:
+    def import_target(
+        self, summary: ModuleSummary, imp: ImportInfo, depth: int = 0
+    ) -> Symbol | None:
         """What an import binds: a project module, a project symbol, or an external name."""
         if imp.name is None:
             module_name = imp.module.split(".", 1)[0] if imp.binds_top else imp.module
@@ -239,7 +241,7 @@ class Project:
         if kind == "class":
             return Symbol("class", module, str(value))
         if kind == "import":
-            assert isinstance(value, int)  # noqa: S101 - invariant of the summary builder
+            assert isinstance(value, int)  # invariant of the summary builder
             return self.import_target(summary, summary.imports[value], depth + 1)
         alias = summary.aliases.get(name)
         if alias is not None:
@@ -335,7 +337,9 @@ class Project:
         self._memo[key] = result
         return result
 
-    def resolve_call(self, rel: str, function: FunctionInfo | None, call: CallSite) -> Symbol | None:
+    def resolve_call(
+        self, rel: str, function: FunctionInfo | None, call: CallSite
+    ) -> Symbol | None:
         """What a call's callee names, using the type its first name had at that call."""
         if call.head is None:
             return self.resolve(rel, function, call.callee)

@@ -1,0 +1,1 @@
+"""Tests of the ``fastapi-medic`` command line, one module per command."""
