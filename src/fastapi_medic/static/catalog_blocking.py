@@ -61,7 +61,7 @@ _DEFAULT: dict[str, BlockingKind] = {
     **{
         f"{mod}.Client().{verb}": HTTP
         for mod in ("httpx", "httpx2")
-        for verb in (*_VERBS, "stream", "send")
+        for verb in (*_VERBS, "stream", "send", "close")
     },
     "urllib.request.urlopen": HTTP,
     "urllib.request.urlretrieve": HTTP,
@@ -116,6 +116,7 @@ _DEFAULT: dict[str, BlockingKind] = {
         for name in (
             "exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize",
             "getatime", "getmtime", "getctime", "samefile", "sameopenfile", "realpath",
+            "relpath", "_joinrealpath",
         )
     },
     **{

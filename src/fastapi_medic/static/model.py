@@ -87,7 +87,7 @@ class CallSite(NamedTuple):
     end_line: int
     end_column: int
     flags: int = 0
-    #: the type of the callee's first name at this call, when the function rebinds it
+    #: the type the callee's first name has at this call, when it is a local
     head: str | None = None
 
 
@@ -142,8 +142,6 @@ class FunctionInfo:
     closed: tuple[str, ...] = ()
     #: names and expressions managed by a ``with`` / ``async with`` in this function
     managed: tuple[str, ...] = ()
-    #: local names bound more than once (their calls record the type they had then)
-    rebound: tuple[str, ...] = ()
 
 
 @dataclasses.dataclass(slots=True)

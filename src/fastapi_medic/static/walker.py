@@ -281,9 +281,8 @@ def _wires_in(body: list[ast.stmt]) -> bool:
     """Whether a loop body calls a wiring method directly (``app.include_router(r)``)."""
     for statement in body:
         call = statement.value if type(statement) is ast.Expr else None
-        if type(call) is ast.Call and type(call.func) is ast.Attribute:
-            if call.func.attr in WIRING:
-                return True
+        if type(call) is ast.Call and type(call.func) is ast.Attribute and call.func.attr in WIRING:
+            return True
     return False
 
 
@@ -293,7 +292,7 @@ def _passes_app(node: ast.Call, ctx: WalkContext) -> bool:
     for arg in (*node.args, *(k.value for k in node.keywords)):
         if type(arg) is not ast.Name:
             continue
-        kind = fn.local_types.get(arg.id) if fn is not None else None
+        kind: object = fn.local_types.get(arg.id) if fn is not None else None
         if kind is None:
             binding = ctx.summary.bindings.get(arg.id)
             kind = binding[1] if binding is not None and binding[0] == "value" else None
@@ -457,10 +456,9 @@ def summarize(
             if callee is not None:
                 fn_now = ctx.function
                 head_type = None
-                if fn_now is not None and fn_now.rebound:
-                    head = callee.partition(".")[0]
-                    if head in fn_now.rebound:
-                        head_type = fn_now.local_types.get(head)  # its type here, not at the end
+                if fn_now is not None and fn_now.local_types:
+                    # the type the first name has here; a later rebinding must not change it
+                    head_type = fn_now.local_types.get(callee.partition(".")[0])
                 calls.append(
                     CallSite(
                         callee,
@@ -785,6 +783,9 @@ def _record_assign(
             ctx.summary.aliases[node.targets[0].id] = (alias_type, metadata)  # type: ignore[attr-defined]
     func = dotted(value.func) if type(value) is ast.Call else None  # type: ignore[union-attr]
     instance = func + "()" if func is not None else None
+    if type(value) is ast.Name and ctx.function is not None:
+        aliased = ctx.function.local_types.get(value.id)  # f = ff: the same object
+        instance = aliased if aliased and not aliased.startswith("import:") else None
     call: SimpleValue = None
     if func is not None and (ctx.function is None or func.endswith(_APP_FACTORIES)):
         call = simple_value(value)  # kept whole only where the project phase reads arguments
@@ -802,8 +803,6 @@ def _record_assign(
                 key = f"{ctx.function.qualname}:{name}" if ctx.function is not None else name
                 summary.sequences[key] = sequence
             if ctx.function is not None:
-                if name in ctx.function.local_types and name not in ctx.function.rebound:
-                    ctx.function.rebound += (name,)
                 if instance:
                     ctx.function.local_types[name] = instance
                 else:
