@@ -582,6 +582,20 @@ def floor_counts(plan: Plan, key: str) -> dict[str, Any]:
     return {}
 
 
+def load_warning(plan: Plan) -> str:
+    """A warning when other processes competed for the CPUs during the timed runs, else ""."""
+    cores = os.cpu_count() or 1
+    peak = max((run.load1 for row in plan.rows for run in row.runs), default=0.0)
+    # A timed tool itself accounts for up to one unit of load per core.
+    if peak <= cores + 1:
+        return ""
+    return (
+        f"WARNING: the 1-minute load average reached {peak:.2f} on {cores} CPUs during the "
+        "runs: other processes competed for the CPUs, so wall times are inflated "
+        "(CPU times in the JSON are less affected). Re-run on an idle machine."
+    )
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -649,6 +663,10 @@ def bench(args: argparse.Namespace) -> None:
     say()
     for line in table(records):
         say(line)
+    busy = load_warning(plan)
+    if busy:
+        say()
+        say(busy)
     results = {
         "generated": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "options": {
@@ -663,6 +681,7 @@ def bench(args: argparse.Namespace) -> None:
         "corpus": {"full": full, "subset": subset},
         "versions": plan.versions,
         "checks": checks,
+        "load_warning": busy,
         "rows": records,
     }
     RESULTS_FILE.write_text(json.dumps(results, indent=2) + "\n")

@@ -61,6 +61,10 @@ class _Root(click.Group):
 def root(ctx: click.Context, debug: bool) -> None:
     """Diagnose and prevent the production failures of FastAPI applications."""
     ctx.obj = {"debug": debug}
+    if debug:
+        import os
+
+        os.environ["FASTAPI_MEDIC_DEBUG"] = "1"  # rules re-raise instead of reporting MED904
 
 
 def _register() -> None:

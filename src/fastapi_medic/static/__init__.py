@@ -122,9 +122,10 @@ def _summaries(
         for task in tasks:
             key = f"{task.rel}|{digests[task.rel]}"
             blob = known.get(key)
-            if blob is not None:
-                out[task.rel] = pickle.loads(blob)
-                blobs[key] = blob
+            loaded = _unpickle(blob) if blob is not None else None
+            if loaded is not None:
+                out[task.rel] = loaded
+                blobs[key] = blob  # type: ignore[assignment]
             else:
                 missing.append(task)
     finally:
@@ -143,6 +144,15 @@ def _summaries(
     ordered = {task.rel: out[task.rel] for task in tasks}
     changed = bool(missing) or len(known) != len(blobs)
     return ordered, len(tasks) - len(missing), blobs if changed and cache.directory else None
+
+
+def _unpickle(blob: bytes) -> ModuleSummary | None:
+    """A cached summary, or None when the entry is damaged or of another shape."""
+    try:
+        value = pickle.loads(blob)
+    except Exception:  # noqa: BLE001 - a damaged cache entry is a miss
+        return None
+    return value if isinstance(value, ModuleSummary) else None
 
 
 def _digests(tasks: Sequence[FileTask], cache: Cache) -> tuple[dict[str, str], dict[str, tuple[int, int, str]]]:
@@ -169,6 +179,27 @@ def load_project(paths: Sequence[Path], config: Config, *, use_cache: bool = Tru
     digests, stats = _digests(tasks, cache)
     summaries, cached, _ = _summaries(tasks, config, cache, digests)
     return LoadedProject(root, Project(summaries), len(tasks), cached)
+
+
+def _run_project_rule(
+    rule_cls: type[StaticRule], project: Project, ctx: ProjectContext
+) -> list[Finding]:
+    """Run one project-wide rule; its crash becomes a MED904 finding, not the end of the run."""
+    from fastapi_medic.static.rules.tool import RuleFailed
+
+    try:
+        return list(rule_cls().check_project(project, ctx))
+    except Exception as exc:  # noqa: BLE001 - one rule must not take the others down
+        if os.environ.get("FASTAPI_MEDIC_DEBUG"):
+            raise
+        detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:60]
+        return [
+            RuleFailed.finding(
+                f"{rule_cls.code} failed: {detail}",
+                fix="Run with --debug for the traceback and report it",
+                subject=f"rule {rule_cls.code}",
+            )
+        ]
 
 
 def check_paths(
@@ -248,15 +279,19 @@ def check_paths(
         findings.extend(f for f in summary.findings if f.code in codes)
     for rule_cls in selected:
         if rule_cls.project_wide:
-            findings.extend(rule_cls().check_project(project, ctx))
+            findings.extend(_run_project_rule(rule_cls, project, ctx))
     noqa = {rel: s.noqa for rel, s in summaries.items() if s.noqa}
     split = split_findings(findings, noqa_by_path=noqa, config=config, base=root)
     kept = list(split.kept)
+    silenced_unused = 0
     if "MED903" in codes:
         from fastapi_medic.static.rules.tool import UnusedNoqa
         from fastapi_medic.findings import Location
 
         for path, line, code in split.unused_noqa:
+            if "MED903" in noqa.get(path, {}).get(line, frozenset()):
+                silenced_unused += 1  # a noqa that names MED903 is kept on purpose
+                continue
             what = f"`# noqa: {code}`" if code else "`# noqa`"
             kept.append(
                 UnusedNoqa.finding(
@@ -265,7 +300,7 @@ def check_paths(
                     fix="Remove the comment",
                 )
             )
-    silenced = len(split.silenced)
+    silenced = len(split.silenced) + silenced_unused
     cache.save(stats, blobs, result_key, (kept, silenced))
     return Report(
         command="check",

@@ -16,6 +16,7 @@ import os
 import pickle
 import re
 import tempfile
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,7 +42,9 @@ class FileTask:
 _NOQA_LINE = re.compile(rb"^.*#.*noqa.*$", re.MULTILINE | re.IGNORECASE)
 
 
-def _noqa_lines(source: bytes, string_spans: list[tuple[int, int]]) -> dict[int, frozenset[str]]:
+def _noqa_lines(
+    source: bytes, string_spans: list[tuple[int, int, int]]
+) -> dict[int, frozenset[str]]:
     """``# noqa`` directives, found without tokenizing the whole file.
 
     Candidate lines come from a regular expression; each is tokenized on its own, and lines
@@ -50,20 +53,29 @@ def _noqa_lines(source: bytes, string_spans: list[tuple[int, int]]) -> dict[int,
     from fastapi_medic.suppress import parse_noqa
 
     inside: set[int] = set()
-    for start, end in string_spans:
+    closing: dict[int, int] = {}  # last line of a multi-line string -> where the string ends
+    for start, end, end_column in string_spans:
         inside.update(range(start, end))
+        closing[end] = max(closing.get(end, 0), end_column)
     out: dict[int, frozenset[str]] = {}
     for match in _NOQA_LINE.finditer(source):
         line = source.count(b"\n", 0, match.start()) + 1
         if line in inside:
             continue
+        text = match.group()
+        if line in closing:
+            text = text[closing[line] :]  # only what follows the closing quotes
         try:
-            codes = parse_noqa(match.group().decode("utf-8", errors="replace"))
+            codes = parse_noqa(text.decode("utf-8", errors="replace"))
         except Exception:  # noqa: BLE001 - a tokenizer failure only loses this suppression
             continue
         if codes is not None:
             out[line] = codes
     return out
+
+
+def _short(message: str) -> str:
+    return message if len(message) < 80 else message[:78] + "…"
 
 
 def analyze_file(
@@ -93,13 +105,16 @@ def analyze_file(
         )
         return summary
     try:
-        tree = ast.parse(source, filename=task.rel)
+        with warnings.catch_warnings():
+            # invalid escape sequences and the like warn; they are not our findings
+            warnings.simplefilter("ignore")
+            tree = ast.parse(source, filename=task.rel)
     except SyntaxError as exc:
         line = exc.lineno or 1
         column = max((exc.offset or 1) - 1, 0)
         summary.findings.append(
             UnparsableFile.finding(
-                f"Cannot parse file: {exc.msg}",
+                _short(f"Cannot parse file: {exc.msg}"),
                 location=Location(task.rel, line, column),
                 fix="Fix the syntax error; until then no rule checks this file",
             )
@@ -108,13 +123,13 @@ def analyze_file(
     except (ValueError, UnicodeError) as exc:  # NUL bytes, undecodable text
         summary.findings.append(
             UnparsableFile.finding(
-                f"Cannot parse file: {str(exc).splitlines()[0][:60]}",
+                _short(f"Cannot parse file: {str(exc).splitlines()[0]}"),
                 location=Location(task.rel),
                 fix="Save the file as UTF-8 text",
             )
         )
         return summary
-    except RecursionError:
+    except (RecursionError, MemoryError):
         summary.findings.append(
             UnparsableFile.finding(
                 "Cannot parse file: expressions are nested too deeply",
@@ -122,7 +137,7 @@ def analyze_file(
             )
         )
         return summary
-    spans: list[tuple[int, int]] | None = [] if b"noqa" in source else None
+    spans: list[tuple[int, int, int]] | None = [] if b"noqa" in source else None
     summary = summarize(task.rel, tree, rules, is_package=is_package, string_spans=spans)
     summary.lines = source.count(b"\n") + 1
     if spans is not None:

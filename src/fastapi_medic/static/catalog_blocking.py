@@ -189,6 +189,15 @@ _DEFAULT: dict[str, BlockingKind] = {
 }
 
 
+#: Methods of SDK clients that work locally, without I/O (boto3 presigning, paginators).
+_LOCAL_METHODS = frozenset(
+    {
+        "generate_presigned_url", "generate_presigned_post", "get_paginator", "get_waiter",
+        "can_paginate", "meta", "exceptions",
+    }
+)
+
+
 class BlockingCatalogue:
     """Looks up whether a canonical external name is a blocking call."""
 
@@ -204,7 +213,8 @@ class BlockingCatalogue:
         # a prefix covers the methods of the instance, not attributes of attributes
         # (``session.get`` blocks, ``session.headers.update`` does not)
         index = name.rfind("().")
-        if index < 0 or "." in name[index + 3 :]:
+        method = name[index + 3 :]
+        if index < 0 or "." in method or method in _LOCAL_METHODS:
             return None
         return self.prefixes.get(name[: index + 3])
 

@@ -59,7 +59,6 @@ class DependencyResolver:
         self._params: dict[tuple[str, str], list[Dependency]] = {}
         self._active: set[tuple[str, str]] = set()
         self._callables: dict[tuple[str, str, bool], tuple[str, FunctionInfo] | None] = {}
-        self._closures: dict[tuple[str, str], Symbol | None] = {}
 
     def route(self, rel: str, qualname: str, declared: tuple[Declared, ...]) -> list[Dependency]:
         """The dependencies of the endpoint ``qualname`` in ``rel``: declared ones first."""
@@ -131,7 +130,7 @@ class DependencyResolver:
             # Depends(require("admin")) calls what the factory returns; Depends(Limiter(5)),
             # the instance's __call__
             dotted = target.func + "()"
-            symbol = self._closure(self.project.resolve(rel, where, target.func))
+            symbol = self.project.closure(self.project.resolve(rel, where, target.func))
             if symbol is None:
                 symbol = self.project.resolve(rel, where, dotted)
         elif target is None and param is not None and param.annotation:
@@ -147,23 +146,6 @@ class DependencyResolver:
             dep.is_async = fn.is_async
             dep.children = self._of_function(owner, fn, depth + 1)
         return dep
-
-    def _closure(self, factory: Symbol | None) -> Symbol | None:
-        """The function a dependency factory returns: its one nested function."""
-        if factory is None or factory.kind != "function":
-            return None
-        key = (factory.rel, factory.qualname)
-        if key not in self._closures:
-            summary = self.project.modules.get(factory.rel)
-            prefix = factory.qualname + "."
-            nested = [
-                fn.qualname
-                for qualname, fn in (summary.functions.items() if summary else ())
-                if qualname.startswith(prefix) and fn.parent == factory.qualname
-            ]
-            found = Symbol("function", factory.rel, nested[0]) if len(nested) == 1 else None
-            self._closures[key] = found
-        return self._closures[key]
 
     def _callable(self, symbol: Symbol | None) -> tuple[str, FunctionInfo] | None:
         """The function FastAPI calls for a dependency, with its module."""

@@ -48,6 +48,7 @@ class CallRef(NamedTuple):
     args: tuple[SimpleValue, ...]
     kwargs: tuple[tuple[str, SimpleValue], ...]
     line: int
+    column: int = 0
 
     def kwarg(self, name: str) -> SimpleValue:
         """The value of keyword argument ``name``, or None."""

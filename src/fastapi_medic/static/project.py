@@ -109,6 +109,7 @@ class Project:
         self._roots: dict[str, list[str]] = {}
         self._memo: dict[tuple[str, str, str], Symbol | None] = {}
         self._stars: dict[tuple[str, str], Symbol | None] = {}
+        self._nested: dict[str, dict[str, list[str]]] = {}  # module -> function -> nested
 
     # -- modules ---------------------------------------------------------------------------
 
@@ -327,6 +328,22 @@ class Project:
         summary = self.modules.get(rel)
         return summary.classes.get(qualname) if summary else None
 
+    def closure(self, symbol: Symbol | None) -> Symbol | None:
+        """What calling a factory returns when it defines exactly one nested function.
+
+        ``def require(role): def check(...): ...; return check`` -> ``require.check``.
+        """
+        if symbol is None or symbol.kind != "function":
+            return None
+        nested = self._nested.get(symbol.rel)
+        if nested is None:
+            nested = self._nested[symbol.rel] = {}
+            for fn in self.modules[symbol.rel].functions.values():
+                if fn.parent is not None:
+                    nested.setdefault(fn.parent, []).append(fn.qualname)
+        inner = nested.get(symbol.qualname, [])
+        return Symbol("function", symbol.rel, inner[0]) if len(inner) == 1 else None
+
     def resolve(self, rel: str, function: FunctionInfo | None, dotted: str) -> Symbol | None:
         """What ``dotted`` names when written inside ``function`` (or at module level)."""
         key = (rel, function.qualname if function else "", dotted)
@@ -362,7 +379,7 @@ class Project:
         if current is None:
             return None
         if called:
-            current = self._call(current)
+            current = self._call(current, depth)
         for token in tokens[1:]:
             if current is None:
                 return None
@@ -370,7 +387,7 @@ class Project:
             name = token[:-2] if called else token
             current = self._attribute(current, name, depth)
             if called and current is not None:
-                current = self._call(current)
+                current = self._call(current, depth)
         return current
 
     def _head(
@@ -434,11 +451,11 @@ class Project:
             return self._resolve(owner, info, info.yields, depth + 1)
         return None
 
-    def _call(self, symbol: Symbol) -> Symbol | None:
+    def _call(self, symbol: Symbol, depth: int = 0) -> Symbol | None:
         if symbol.kind == "value":
             # calling a module-level object: SessionLocal() on SessionLocal = sessionmaker()
-            typed = self.value_type(symbol, 1)
-            return self._call(typed) if typed is not None and typed.kind != "value" else None
+            typed = self.value_type(symbol, depth + 1)
+            return self._call(typed, depth + 1) if typed is not None and typed.kind != "value" else None
         if symbol.kind == "class" and not symbol.instance:
             return Symbol("class", symbol.rel, symbol.qualname, instance=True)
         if symbol.kind == "external":

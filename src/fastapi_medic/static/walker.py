@@ -64,26 +64,31 @@ class StaticRule(Rule):
 
 
 def dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for a chain of names and attributes; ``f().x`` when a link is a call."""
+    """``a.b.c`` for a chain of names and attributes; ``f().x`` when a link is a call.
+
+    Iterative, and None for chains longer than any real code writes.
+    """
     parts: list[str] = []
-    while True:
+    calls = 0
+    while len(parts) < _MAX_CHAIN:
         kind = type(node)
         if kind is ast.Attribute:
-            parts.append(node.attr)  # type: ignore[attr-defined]
+            parts.append(node.attr + "()" * calls)  # type: ignore[attr-defined]
+            calls = 0
             node = node.value  # type: ignore[attr-defined]
         elif kind is ast.Name:
-            parts.append(node.id)  # type: ignore[attr-defined]
-            break
+            parts.append(node.id + "()" * calls)  # type: ignore[attr-defined]
+            parts.reverse()
+            return ".".join(parts)
         elif kind is ast.Call:
-            inner = dotted(node.func)  # type: ignore[attr-defined]
-            if inner is None:
-                return None
-            parts.append(inner + "()")
-            break
+            calls += 1
+            node = node.func  # type: ignore[attr-defined]
         else:
             return None
-    parts.reverse()
-    return ".".join(parts)
+    return None
+
+
+_MAX_CHAIN = 64
 
 
 def simple_value(node: ast.AST | None, depth: int = 0) -> SimpleValue:
@@ -110,6 +115,7 @@ def simple_value(node: ast.AST | None, depth: int = 0) -> SimpleValue:
                 if k.arg
             ),
             node.lineno,  # type: ignore[attr-defined]
+            node.col_offset,  # type: ignore[attr-defined]
         )
     if kind is ast.List or kind is ast.Tuple or kind is ast.Set:
         return tuple(simple_value(e, depth + 1) for e in node.elts)  # type: ignore[attr-defined]
@@ -133,13 +139,15 @@ def simple_value(node: ast.AST | None, depth: int = 0) -> SimpleValue:
 _UNWRAP = frozenset({"Optional", "typing.Optional", "Required", "NotRequired", "Final"})
 
 
-def annotation_type(node: ast.AST | None) -> tuple[str | None, tuple[SimpleValue, ...]]:
+def annotation_type(
+    node: ast.AST | None, depth: int = 0
+) -> tuple[str | None, tuple[SimpleValue, ...]]:
     """The dotted type of an annotation and its ``Annotated`` metadata.
 
     ``Annotated[Session, Depends(get_db)]`` -> (``Session``, (Depends(get_db),));
     ``Optional[X]`` and ``X | None`` -> ``X``; a string annotation is parsed when it is a name.
     """
-    if node is None:
+    if node is None or depth > 8:
         return None, ()
     kind = type(node)
     if kind is ast.Subscript:
@@ -147,23 +155,23 @@ def annotation_type(node: ast.AST | None) -> tuple[str | None, tuple[SimpleValue
         inner = node.slice  # type: ignore[attr-defined]
         if base in ("Annotated", "typing.Annotated", "typing_extensions.Annotated"):
             if isinstance(inner, ast.Tuple) and inner.elts:
-                first, _ = annotation_type(inner.elts[0])
+                first, _ = annotation_type(inner.elts[0], depth + 1)
                 return first, tuple(simple_value(e) for e in inner.elts[1:])
-            return annotation_type(inner)
+            return annotation_type(inner, depth + 1)
         if base in _UNWRAP:
-            return annotation_type(inner)
+            return annotation_type(inner, depth + 1)
         return base, ()
     if kind is ast.BinOp and isinstance(node.op, ast.BitOr):  # type: ignore[attr-defined]
         for side in (node.left, node.right):  # type: ignore[attr-defined]
             if not (isinstance(side, ast.Constant) and side.value is None):
-                return annotation_type(side)
+                return annotation_type(side, depth + 1)
         return None, ()
     if kind is ast.Constant and isinstance(node.value, str):  # type: ignore[attr-defined]
         text = node.value.strip()  # type: ignore[attr-defined]
         if text.replace(".", "").replace("_", "").isalnum():
             return text, ()
         try:
-            return annotation_type(ast.parse(text, mode="eval").body)
+            return annotation_type(ast.parse(text, mode="eval").body, depth + 1)
         except SyntaxError:
             return None, ()
     return dotted(node), ()
@@ -309,9 +317,9 @@ _WRAPPERS = frozenset(
 )
 
 
-def _return_type(node: ast.expr | None) -> str | None:
+def _return_type(node: ast.expr | None, depth: int = 0) -> str | None:
     """The type a function hands out: ``Iterator[Session]`` and friends unwrapped."""
-    if node is None:
+    if node is None or depth > 8:
         return None
     if type(node) is ast.Subscript:
         base = dotted(node.value)
@@ -319,7 +327,7 @@ def _return_type(node: ast.expr | None) -> str | None:
             inner = node.slice
             if type(inner) is ast.Tuple and inner.elts:
                 inner = inner.elts[0] if base.rpartition(".")[2] != "Coroutine" else inner.elts[-1]
-            return _return_type(inner)
+            return _return_type(inner, depth + 1)
     return annotation_type(node)[0]
 
 
@@ -398,7 +406,7 @@ def summarize(
     rules: Sequence[StaticRule] = (),
     *,
     is_package: bool = False,
-    string_spans: list[tuple[int, int]] | None = None,
+    string_spans: list[tuple[int, int, int]] | None = None,
 ) -> ModuleSummary:
     """Traverse ``tree`` once: build the module's summary and collect the rules' findings.
 
@@ -613,8 +621,8 @@ def summarize(
                     if item.optional_vars is not None:
                         stack.append(item.optional_vars)
                 continue
-        elif kind is ast.Try or kind is _TRY_STAR:
-            if ctx.function is not None and node.finalbody:  # type: ignore[attr-defined]
+        elif (kind is ast.Try or kind is _TRY_STAR) and ctx.function is not None:
+            if node.finalbody:  # type: ignore[attr-defined]
                 depth, _, managed_names, lazy = ctx.guard
                 stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
                 stack.extend(reversed(node.finalbody))  # type: ignore[attr-defined]
@@ -676,7 +684,7 @@ def summarize(
 
         elif kind is Constant or kind is ast.JoinedStr:
             if string_spans is not None and node.end_lineno != node.lineno:  # type: ignore[attr-defined]
-                string_spans.append((node.lineno, node.end_lineno))  # type: ignore[attr-defined]
+                string_spans.append((node.lineno, node.end_lineno, node.end_col_offset))  # type: ignore[attr-defined]
             if kind is Constant:
                 continue
 

@@ -243,40 +243,57 @@ class DependencyCalledNotPassed(StaticRule):
         """Report ``Depends(provider())`` and ``next(generator_dependency())``."""
         pc = _ctx(ctx)
         model = pc.project
-        for rel, summary in model.modules.items():
-            for where, call in summary.arg_calls:
-                tail = call.func.rpartition(".")[2]
-                fn = summary.functions.get(where) if where else None
-                if tail in ("Depends", "Security") and call.args and isinstance(call.args[0], CallRef):
-                    inner = call.args[0]
-                    target = model.resolve(rel, fn, inner.func)
-                    if target is None or target.kind not in ("function", "class"):
-                        continue
-                    if target.kind == "class":
-                        continue  # Depends(Checker(scope="admin")): a callable instance
-                    provider = model.function(target.rel, target.qualname)
-                    if provider is None or not _called_provider_is_wrong(model, target.rel, provider, inner):
-                        continue
-                    yield self.finding(
-                        f"`{tail}({inner.func}())` calls the provider once at import",
-                        location=Location(rel, call.line),
-                        fix=f"Pass the provider itself: `{tail}({inner.func})`",
-                    )
-                elif tail in ("next", "anext") and call.args and isinstance(call.args[0], CallRef):
-                    inner = call.args[0]
-                    target = model.resolve(rel, fn, inner.func)
-                    if target is None or target.kind != "function":
-                        continue
-                    provider = model.function(target.rel, target.qualname)
-                    if provider is None or not provider.is_generator:
-                        continue
-                    if (target.rel, target.qualname) not in pc.dependency_functions:
-                        continue
-                    yield self.finding(
-                        f"`{tail}({inner.func}())` never resumes the dependency; it leaks",
-                        location=Location(rel, call.line),
-                        fix="Inject it with `Depends`, or use the generator in a `with` block",
-                    )
+        seen: set[tuple[str, int]] = set()
+        for rel, where, call in _depends_calls(pc):
+            if (rel, call.line) in seen:
+                continue
+            summary = model.modules[rel]
+            fn = summary.functions.get(where) if where else None
+            tail = call.func.rpartition(".")[2]
+            inner = call.args[0] if call.args else None
+            if not isinstance(inner, CallRef):
+                continue
+            target = model.resolve(rel, fn, inner.func)
+            if target is None or target.kind != "function":
+                continue  # Depends(Checker(scope="admin")): a callable instance is fine
+            if tail in ("Depends", "Security"):
+                provider = model.function(target.rel, target.qualname)
+                if provider is None or not _called_provider_is_wrong(model, target.rel, provider, inner):
+                    continue
+                seen.add((rel, call.line))
+                yield self.finding(
+                    f"`{tail}({inner.func}())` calls the provider once at import",
+                    location=Location(rel, call.line, call.column),
+                    fix=f"Pass the provider itself: `{tail}({inner.func})`",
+                )
+            else:
+                provider = model.function(target.rel, target.qualname)
+                if provider is None or not provider.is_generator:
+                    continue
+                if (target.rel, target.qualname) not in pc.dependency_functions:
+                    continue
+                seen.add((rel, call.line))
+                yield self.finding(
+                    f"`{tail}({inner.func}())` never resumes the dependency; it leaks",
+                    location=Location(rel, call.line, call.column),
+                    fix="Inject it with `Depends`, or use the generator in a `with` block",
+                )
+
+
+def _depends_calls(pc: ProjectContext) -> Iterable[tuple[str, str | None, CallRef]]:
+    """``Depends(...)``/``Security(...)``/``next(...)`` calls: in code, and in parameters."""
+    for rel, summary in pc.project.modules.items():
+        for where, call in summary.arg_calls:
+            if call.func.rpartition(".")[2] in ("Depends", "Security", "next", "anext"):
+                yield rel, where, call
+        for fn in summary.functions.values():
+            for param in fn.params:
+                for value in (param.default, *param.metadata):
+                    if isinstance(value, CallRef) and value.func.rpartition(".")[2] in (
+                        "Depends",
+                        "Security",
+                    ):
+                        yield rel, fn.parent, value
 
 
 def _called_provider_is_wrong(

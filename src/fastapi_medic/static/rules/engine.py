@@ -128,7 +128,7 @@ class EnginePerRequest(StaticRule):
             name = item.call.func.rpartition(".")[2]
             yield self.finding(
                 f"`{name}()` runs on every request in `{fn.name}`",
-                location=Location(item.rel, item.call.line),
+                location=Location(item.rel, item.call.line, item.call.column),
                 fix="Create the engine once at module level or in the lifespan handler",
                 subject=pc.route_label(item.rel, fn),
                 chain=(Frame(fn.qualname, item.rel, item.call.line),),
@@ -188,7 +188,7 @@ class EngineDriverMismatch(StaticRule):
             wanted = "an async" if item.kind == "async" else "a sync"
             yield self.finding(
                 f"`{factory}()` with the {'async' if is_async else 'sync'} driver `{dialect}+{driver}`",
-                location=Location(item.rel, item.call.line),
+                location=Location(item.rel, item.call.line, item.call.column),
                 fix=f"Use {wanted} driver in the URL, or the other engine factory",
                 evidence={"dialect": dialect, "driver": driver},
             )
@@ -241,11 +241,11 @@ class PoolExceedsServerConnections(StaticRule):
     """Pools that can open more connections than the database accepts.
 
     ## What it does
-    Checks each engine's `pool_size` + `max_overflow` (SQLAlchemy's defaults are 5 and 10)
-    against the number of worker processes the project declares (gunicorn's `workers`,
-    `--workers`/`-w` in start commands, `WEB_CONCURRENCY`), and reports when the worst
-    case exceeds the server's connection limit (PostgreSQL's default `max_connections` is
-    100). Engines with `NullPool` or `StaticPool`, and SQLite, are skipped.
+    Checks for engines whose `pool_size` + `max_overflow` (SQLAlchemy's defaults are 5 and
+    10), times the number of worker processes the project declares (gunicorn's `workers`,
+    `--workers`/`-w` in start commands, `WEB_CONCURRENCY`, `uvicorn.run(workers=...)`),
+    exceed the database server's connection limit (PostgreSQL's default `max_connections`
+    is 100). Engines with `NullPool` or `StaticPool`, and SQLite, are skipped.
 
     ## Why it matters
     Every worker process has its own pool. At peak load they all fill, and the database
@@ -310,7 +310,7 @@ class PoolExceedsServerConnections(StaticRule):
                 continue
             yield self.finding(
                 f"Up to {total} connections ({workers[0]} workers x {per_worker}) > limit {limit}",
-                location=Location(item.rel, item.call.line),
+                location=Location(item.rel, item.call.line, item.call.column),
                 fix=f"Lower pool_size + max_overflow to {max(1, limit // workers[0])} or fewer per worker",
                 evidence={
                     "workers": workers[0],
@@ -427,7 +427,7 @@ class PoolSmallerThanThreadpool(StaticRule):
         capacity = sum(sizes)
         yield self.finding(
             f"{THREADPOOL_SIZE} threads per worker share a pool of {capacity} connections",
-            location=Location(item.rel, item.call.line),
+            location=Location(item.rel, item.call.line, item.call.column),
             fix=f"Raise pool_size + max_overflow to {THREADPOOL_SIZE}, or limit concurrency",
             evidence={
                 "pool_size": sizes[0],

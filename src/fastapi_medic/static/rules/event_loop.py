@@ -74,9 +74,9 @@ class DanglingTask(StaticRule):
         if type(func) is not ast.Attribute and type(func) is not ast.Name:
             return None
         name = dotted(func)
-        if name is None or not name.endswith(("create_task", "ensure_future")):
+        if name is None:
             return None
-        resolved = ctx.resolve(name)
+        resolved = ctx.resolve(name)  # `from asyncio import create_task as spawn` too
         if resolved not in _TASK_FACTORIES and not resolved.endswith(_LOOP_METHODS):
             return None
         short = name.rpartition(".")[2]
@@ -297,7 +297,7 @@ class AsyncClientAtImport(StaticRule):
                     continue
                 yield self.finding(
                     f"`{label}()` created at import and bound to the first event loop",
-                    location=Location(rel, call.line),
+                    location=Location(rel, call.line, call.column),
                     fix="Create it in the lifespan handler and keep it on `app.state`",
                     evidence={"call": symbol.external, "name": name},
                 )

@@ -450,7 +450,7 @@ class SessionInBackgroundTask(StaticRule):
                     if name in params and resolved_session(model, rel, fn, name):
                         yield self.finding(
                             f"Request session `{name}` passed to `{method}`; it closes first",
-                            location=Location(rel, call.line),
+                            location=Location(rel, call.line, call.column),
                             fix="Open a new session inside the task (`with SessionLocal() as db`)",
                             subject=pc.route_label(rel, fn),
                         )
@@ -528,6 +528,6 @@ class AsyncSessionExpiresOnCommit(StaticRule):
                     continue
                 yield self.finding(
                     "Async session factory expires objects on commit (MissingGreenlet)",
-                    location=Location(rel, call.line),
+                    location=Location(rel, call.line, call.column),
                     fix="Pass `expire_on_commit=False`",
                 )

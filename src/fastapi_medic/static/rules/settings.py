@@ -197,7 +197,7 @@ class SettingsInRouteModule(StaticRule):
                     continue
                 yield self.finding(
                     f"`{name} = {call.func}()` reads the settings when the router is imported",
-                    location=Location(rel, call.line),
+                    location=Location(rel, call.line, call.column),
                     fix="Inject them with `Depends(get_settings)` from an `lru_cache` getter",
                 )
 

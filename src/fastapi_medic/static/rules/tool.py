@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi_medic.findings import Cause, Severity
 from fastapi_medic.static.walker import StaticRule
 
-__all__ = ["UnparsableFile", "UnreadableFile", "UnusedNoqa"]
+__all__ = ["RuleFailed", "UnparsableFile", "UnreadableFile", "UnusedNoqa"]
 
 
 class UnparsableFile(StaticRule):
@@ -107,3 +107,32 @@ class UnusedNoqa(StaticRule):
     severity = Severity.INFO
     cause = Cause.TOOL
     preview = True
+
+
+class RuleFailed(StaticRule):
+    """A rule that stopped with an error of fastapi-medic's own.
+
+    ## What it does
+    Checks for rules that raised an exception while checking this project. The other rules
+    still run and report; this finding says which results are missing.
+
+    ## Why it matters
+    A crash in one rule must not hide every other finding, and it must not pass silently
+    either: the project was only partly checked. Run again with `--debug` for the
+    traceback and report it; the message names the rule and the error.
+
+    ## Example
+    ```text
+    # any code that makes a rule fail
+    ```
+
+    Use instead:
+    ```text
+    # the same code, once the rule is fixed
+    ```
+    """
+
+    code = "MED904"
+    name = "rule-failed"
+    severity = Severity.ERROR
+    cause = Cause.TOOL
