@@ -138,7 +138,14 @@ def analyze_file(
         )
         return summary
     spans: list[tuple[int, int, int]] | None = [] if b"noqa" in source else None
-    summary = summarize(task.rel, tree, rules, is_package=is_package, string_spans=spans)
+    summary = summarize(
+        task.rel,
+        tree,
+        rules,
+        is_package=is_package,
+        string_spans=spans,
+        mentions_environ=b"environ" in source,
+    )
     summary.lines = source.count(b"\n") + 1
     if spans is not None:
         summary.noqa = _noqa_lines(source, spans)

@@ -69,12 +69,22 @@ class CallGraph:
         self.project = project
         self.catalogue = catalogue
         self._memo: dict[tuple[str, str], BlockingPath | None] = {}
+        self._calls: dict[tuple[str, str, CallSite], Symbol | None] = {}
+
+    def _symbol(self, rel: str, fn: FunctionInfo, call: CallSite) -> Symbol | None:
+        """What a call names (memoized per call: direct() and target() both ask)."""
+        key = (rel, fn.qualname, call)
+        if key in self._calls:
+            return self._calls[key]
+        symbol = self.project.resolve_call(rel, fn, call)
+        self._calls[key] = symbol
+        return symbol
 
     def direct(self, rel: str, fn: FunctionInfo, call: CallSite) -> tuple[BlockingKind, str] | None:
         """The catalogue entry a call matches, with its canonical name."""
         if call.flags & AWAITED:
             return None
-        symbol = self.project.resolve_call(rel, fn, call)
+        symbol = self._symbol(rel, fn, call)
         if symbol is None or symbol.kind != "external":
             return None
         kind = self.catalogue.match(symbol.external)
@@ -102,7 +112,7 @@ class CallGraph:
         """
         if call.flags & AWAITED:
             return None
-        symbol = self.project.resolve_call(rel, fn, call)
+        symbol = self._symbol(rel, fn, call)
         if symbol is None:
             return None
         target: tuple[str, FunctionInfo] | None = None

@@ -74,6 +74,20 @@ class ProjectContext:
         return frozenset(found)
 
     @cached_property
+    def imported_tops(self) -> frozenset[str]:
+        """The top-level names of every module the project imports (``sqlalchemy``, ...)."""
+        return frozenset(
+            imp.module.partition(".")[0]
+            for summary in self.project.modules.values()
+            for imp in summary.imports
+            if not imp.level
+        )
+
+    def imports_any(self, *tops: str) -> bool:
+        """True when some module imports one of these top-level packages."""
+        return not self.imported_tops.isdisjoint(tops)
+
+    @cached_property
     def endpoints(self) -> frozenset[tuple[str, str]]:
         """(module, qualname) of every route endpoint."""
         return frozenset((route.rel, route.qualname) for route in self.app.routes)

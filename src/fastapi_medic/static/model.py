@@ -197,6 +197,8 @@ class ModuleSummary:
     lines: int = 0
     #: where a new top-level import goes: after the docstring and ``__future__`` imports
     import_line: int = 1
+    #: the source mentions ``environ`` (module-level reads are looked for only then)
+    mentions_environ: bool = True
 
 
 def _format() -> str:

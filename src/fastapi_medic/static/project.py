@@ -70,6 +70,16 @@ ALIASES = {
 
 def canonical(fq: str) -> str:
     """Reduce an external dotted name to its documented spelling (see ``ALIASES``)."""
+    found = _CANONICAL.get(fq)
+    if found is None:
+        found = _CANONICAL[fq] = _canonical(fq)
+    return found
+
+
+_CANONICAL: dict[str, str] = {}
+
+
+def _canonical(fq: str) -> str:
     for prefix in (fq, fq.rsplit(".", 1)[0], fq.rsplit(".", 2)[0]):
         target = ALIASES.get(prefix.rstrip("()"))
         if target is not None:
@@ -108,6 +118,8 @@ class Project:
                 parent = posixpath.dirname(parent)
         self._roots: dict[str, list[str]] = {}
         self._memo: dict[tuple[str, str, str], Symbol | None] = {}
+        self._members: dict[tuple[str, str], Symbol | None] = {}
+        self._modules_memo: dict[tuple[str, str, int], str | None] = {}
         self._stars: dict[tuple[str, str], Symbol | None] = {}
         self._nested: dict[str, dict[str, list[str]]] = {}  # module -> function -> nested
 
@@ -143,6 +155,14 @@ class Project:
 
     def resolve_module(self, dotted: str, importer: str, level: int = 0) -> str | None:
         """The module file (or ``dir/`` for a namespace package) that an import names."""
+        key = (dotted, posixpath.dirname(importer), level)
+        if key in self._modules_memo:
+            return self._modules_memo[key]
+        found = self._resolve_module(dotted, importer, level)
+        self._modules_memo[key] = found
+        return found
+
+    def _resolve_module(self, dotted: str, importer: str, level: int) -> str | None:
         path = dotted.replace(".", "/") if dotted else ""
         if level:
             base = posixpath.dirname(importer)
@@ -223,9 +243,17 @@ class Project:
     # -- symbols ---------------------------------------------------------------------------
 
     def member(self, module: str, name: str, depth: int = 0) -> Symbol | None:
-        """The top-level name ``name`` of a project module, following re-exports."""
+        """The top-level name ``name`` of a project module, following re-exports (memoized)."""
+        key = (module, name)
+        if key in self._members:
+            return self._members[key]
         if depth > _MAX_DEPTH:
-            return None
+            return None  # cut off: not memoized, a shallower lookup may succeed
+        result = self._member(module, name, depth)
+        self._members[key] = result
+        return result
+
+    def _member(self, module: str, name: str, depth: int) -> Symbol | None:
         summary = self.modules.get(module)
         if summary is None:
             sub = self.submodule(module, name)

@@ -274,6 +274,7 @@ _LEAF_FIELDS = frozenset(
     }
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
+_STATEMENT_LISTS = frozenset({"body", "orelse", "finalbody", "handlers", "cases"})
 _APP_FACTORIES = ("FastAPI", "Router", "Starlette")
 _TYPE_CHECKING = frozenset({"TYPE_CHECKING", "typing.TYPE_CHECKING"})
 #: Bare qualifiers that say nothing about the type: ``x: Final = Client()``.
@@ -407,6 +408,7 @@ def summarize(
     *,
     is_package: bool = False,
     string_spans: list[tuple[int, int, int]] | None = None,
+    mentions_environ: bool = True,
 ) -> ModuleSummary:
     """Traverse ``tree`` once: build the module's summary and collect the rules' findings.
 
@@ -414,6 +416,7 @@ def summarize(
     appended to it (``# noqa`` inside them is text, not a comment).
     """
     summary = ModuleSummary(path=path, is_package=is_package, import_line=_import_line(tree))
+    summary.mentions_environ = mentions_environ
     ctx = WalkContext(path, summary)
     hooks = _hooks(rules)
 
@@ -490,7 +493,7 @@ def summarize(
                     ref = simple_value(node)
                     if isinstance(ref, CallRef):
                         summary.arg_calls.append((fn_now.qualname if fn_now else None, ref))
-                if method in WIRING or _passes_app(node, ctx):  # type: ignore[arg-type]
+                if method in WIRING or ((node.args or node.keywords) and _passes_app(node, ctx)):  # type: ignore[attr-defined, arg-type]
                     ref = simple_value(node)
                     if isinstance(ref, CallRef):
                         where = ctx.function.qualname if ctx.function else None
@@ -692,13 +695,14 @@ def summarize(
         if fields is None:
             # not every grammar field holds nodes (MatchSingleton.value is a bool)
             fields = child_fields[kind] = tuple(
-                f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS
+                reversed([f for f in getattr(kind, "_fields", ()) if f not in _LEAF_FIELDS])
             )
-        # pushed in reverse so that nodes are visited in source order (pre-order)
-        for field in reversed(fields):
+        # fields come reversed, and statement lists are pushed reversed, so statements are
+        # visited in source order; the order inside an expression does not matter
+        for field in fields:
             value = getattr(node, field, None)
             if value.__class__ is list:
-                stack += reversed(value)
+                stack += reversed(value) if field in _STATEMENT_LISTS else value
             elif value is not None:
                 stack.append(value)
     return summary
@@ -819,7 +823,7 @@ def _record_assign(
                     # an app or router built inside a factory function
                     summary.assigned_calls[f"{ctx.function.qualname}:{name}"] = call
             elif owner is None:
-                if not ctx.guard[3] and value is not None:
+                if not ctx.guard[3] and value is not None and summary.mentions_environ:
                     _record_env_reads(value, summary)
                 summary.bindings[name] = ("value", instance)
                 if isinstance(call, CallRef):

@@ -93,11 +93,16 @@ class SessionAtImport(StaticRule):
         """Report module-level and app-state sessions that request code uses."""
         pc = _ctx(ctx)
         model = pc.project
+        if not pc.imports_any("sqlalchemy", "sqlmodel"):
+            return
         shared: dict[tuple[str, str], tuple[int, str]] = {}
         for rel, summary in model.modules.items():
             for name, call in summary.assigned_calls.items():
                 if ":" not in name and resolved_session(model, rel, None, call.func + "()"):
                     shared[(rel, name)] = (call.line, call.func)
+        has_state = any(summary.state_assigns for summary in model.modules.values())
+        if not shared and not has_state:
+            return
         used: dict[tuple[str, str], tuple[str, FunctionInfo, int]] = {}
         for rel, qualname in sorted(pc.request_reachable):
             fn = model.function(rel, qualname)
@@ -332,6 +337,8 @@ class SessionNotClosed(StaticRule):
         """Report sessions created by plain calls in request code and not closed safely."""
         pc = _ctx(ctx)
         model = pc.project
+        if not pc.imports_any("sqlalchemy", "sqlmodel"):
+            return
         for rel, qualname in sorted(pc.request_reachable):
             fn = model.function(rel, qualname)
             if fn is None:

@@ -95,6 +95,8 @@ class EnvironmentReadAtImport(StaticRule):
         """Report module-level ``os.environ[...]`` in modules the app imports."""
         pc = _ctx(ctx)
         model = pc.project
+        if not any(summary.env_reads for summary in model.modules.values()):
+            return
         imported = model.import_closure(_route_modules(pc))
         for rel in sorted(imported):
             summary = model.modules.get(rel)
