@@ -6,7 +6,6 @@ from __future__ import annotations
 import dataclasses
 import enum
 from collections.abc import Iterable, Mapping
-from typing import Union
 
 __all__ = [
     "Applicability",
@@ -21,7 +20,7 @@ __all__ = [
     "Source",
 ]
 
-EvidenceValue = Union[str, int, float, bool, None]
+EvidenceValue = str | int | float | bool | None
 Evidence = Mapping[str, EvidenceValue]
 
 

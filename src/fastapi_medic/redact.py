@@ -21,7 +21,9 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 # scheme://user:password@host  or  scheme://token@host
-_URL_CREDENTIALS = re.compile(r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<creds>[^/@\s:]*(:[^/@\s]*)?)@")
+_URL_CREDENTIALS = re.compile(
+    r"(?P<scheme>[a-zA-Z][a-zA-Z0-9+.-]*://)(?P<creds>[^/@\s:]*(:[^/@\s]*)?)@"
+)
 _TOKENS = re.compile(
     r"(?P<keep>\b(?:bearer|basic|token)\s+)[A-Za-z0-9._~+/=-]{8,}"
     r"|\b(?:sk|pk|rk)-[A-Za-z0-9_-]{16,}"

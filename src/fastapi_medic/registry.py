@@ -11,7 +11,7 @@ import dataclasses
 import inspect
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from typing import ClassVar
+from typing import ClassVar, TypeVar
 
 from fastapi_medic.findings import Cause, Evidence, Finding, Fix, Frame, Location, Severity, Source
 
@@ -48,7 +48,9 @@ _REGISTRY: dict[str, type[Rule]] = {}
 
 _HEADING = re.compile(r"^## +(?P<title>.+?)\s*$", re.MULTILINE)
 _USE_INSTEAD = re.compile(r"^Use instead:\s*$", re.MULTILINE)
-_FENCE = re.compile(r"```(?:python|py|toml|dockerfile|text|ini|yaml|sh)?\n(?P<body>.*?)```", re.DOTALL)
+_FENCE = re.compile(
+    r"```(?:python|py|toml|dockerfile|text|ini|yaml|sh)?\n(?P<body>.*?)```", re.DOTALL
+)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -199,9 +201,12 @@ def matches_selector(code: str, selector: str) -> bool:
     return selector == "ALL" or code.startswith(selector)
 
 
+_R = TypeVar("_R", bound="Rule")
+
+
 def iter_selected(
-    rules: Iterable[type[Rule]], select: Sequence[str], ignore: Sequence[str]
-) -> Iterator[type[Rule]]:
+    rules: Iterable[type[_R]], select: Sequence[str], ignore: Sequence[str]
+) -> Iterator[type[_R]]:
     """Yield the rules covered by ``select`` and not by ``ignore``; the longest selector wins.
 
     Preview rules are yielded only when a selector names their code exactly.

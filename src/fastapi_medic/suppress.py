@@ -17,14 +17,13 @@ its :class:`~fastapi_medic.findings.Location`.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import contextlib
 import dataclasses
 import io
 import re
 import tokenize
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 from fastapi_medic.config import Config
 from fastapi_medic.findings import Finding

@@ -41,7 +41,7 @@ class _Root(click.Group):
             devnull = os.open(os.devnull, os.O_WRONLY)
             os.dup2(devnull, sys.stdout.fileno())
             ctx.exit(EXIT_CLEAN)
-        except Exception as exc:  # noqa: BLE001 - the error boundary of the whole tool
+        except Exception as exc:  # the error boundary of the whole tool
             if ctx.obj and ctx.obj.get("debug"):
                 traceback.print_exc()
             else:

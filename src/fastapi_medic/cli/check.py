@@ -19,15 +19,29 @@ FORMATS = ["text", "json", "sarif", "github"]
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="text", show_default=True)
 @selection_options
-@click.option("--fail-level", type=severity_choice(), help="Exit 1 at or above this severity [default: warning].")
+@click.option(
+    "--fail-level",
+    type=severity_choice(),
+    help="Exit 1 at or above this severity [default: warning].",
+)
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when there are findings.")
 @click.option("--statistics", is_flag=True, help="Count findings per rule instead of listing them.")
 @click.option("--no-cache", is_flag=True, help="Analyse every file again, ignoring the cache.")
-@click.option("-o", "--output", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file.")
+@click.option(
+    "-o",
+    "--output",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Write the report to this file.",
+)
 @click.option("--fix", is_flag=True, help="Apply safe mechanical fixes, then report what remains.")
-@click.option("--unsafe-fixes", is_flag=True, help="With --fix, also apply fixes that may change behaviour.")
-@click.option("--color/--no-color", default=None, help="Colour the text report [default: when a terminal].")
+@click.option(
+    "--unsafe-fixes", is_flag=True, help="With --fix, also apply fixes that may change behaviour."
+)
+@click.option(
+    "--color/--no-color", default=None, help="Colour the text report [default: when a terminal]."
+)
 def check(
+    *,
     paths: tuple[Path, ...],
     fmt: str,
     select: tuple[str, ...],
@@ -54,7 +68,9 @@ def check(
         extend_select=split_codes(extend_select),
         fail_level=Severity.parse(fail_level) if fail_level else None,
     )
-    report = check_paths(targets, config, use_cache=not no_cache, fix=fix, unsafe_fixes=unsafe_fixes)
+    report = check_paths(
+        targets, config, use_cache=not no_cache, fix=fix, unsafe_fixes=unsafe_fixes
+    )
     options = WriteOptions(
         color=sys.stdout.isatty() if color is None and output is None else bool(color),
         statistics=statistics,

@@ -18,7 +18,9 @@ SEVERITIES = [s.name.lower() for s in Severity]
 
 def split_codes(values: Sequence[str]) -> tuple[str, ...]:
     """``("MED1,MED2", "MED3")`` -> ``("MED1", "MED2", "MED3")``."""
-    return tuple(code.strip().upper() for value in values for code in value.split(",") if code.strip())
+    return tuple(
+        code.strip().upper() for value in values for code in value.split(",") if code.strip()
+    )
 
 
 def config_for(paths: Sequence[Path], **overrides: object) -> Config:
@@ -32,9 +34,21 @@ def selection_options(func: F) -> F:
     """``--select``, ``--ignore``, ``--extend-select``."""
     for option in reversed(
         [
-            click.option("--select", multiple=True, metavar="CODES", help="Only these codes or prefixes (comma-separated)."),
-            click.option("--ignore", multiple=True, metavar="CODES", help="Skip these codes or prefixes."),
-            click.option("--extend-select", multiple=True, metavar="CODES", help="Add codes to the configured selection."),
+            click.option(
+                "--select",
+                multiple=True,
+                metavar="CODES",
+                help="Only these codes or prefixes (comma-separated).",
+            ),
+            click.option(
+                "--ignore", multiple=True, metavar="CODES", help="Skip these codes or prefixes."
+            ),
+            click.option(
+                "--extend-select",
+                multiple=True,
+                metavar="CODES",
+                help="Add codes to the configured selection.",
+            ),
         ]
     ):
         func = option(func)

@@ -150,12 +150,14 @@ def _unpickle(blob: bytes) -> ModuleSummary | None:
     """A cached summary, or None when the entry is damaged or of another shape."""
     try:
         value = pickle.loads(blob)
-    except Exception:  # noqa: BLE001 - a damaged cache entry is a miss
+    except Exception:  # a damaged cache entry is a miss
         return None
     return value if isinstance(value, ModuleSummary) else None
 
 
-def _digests(tasks: Sequence[FileTask], cache: Cache) -> tuple[dict[str, str], dict[str, tuple[int, int, str]]]:
+def _digests(
+    tasks: Sequence[FileTask], cache: Cache
+) -> tuple[dict[str, str], dict[str, tuple[int, int, str]]]:
     cache.load_stats()
     digests: dict[str, str] = {}
     stats: dict[str, tuple[int, int, str]] = {}
@@ -176,7 +178,7 @@ def load_project(paths: Sequence[Path], config: Config, *, use_cache: bool = Tru
     root = project_root(paths)
     tasks = _tasks(paths, config, root)
     cache = _cache_for(config, root, use_cache)
-    digests, stats = _digests(tasks, cache)
+    digests, _ = _digests(tasks, cache)
     summaries, cached, _ = _summaries(tasks, config, cache, digests)
     return LoadedProject(root, Project(summaries), len(tasks), cached)
 
@@ -189,7 +191,7 @@ def _run_project_rule(
 
     try:
         return list(rule_cls().check_project(project, ctx))
-    except Exception as exc:  # noqa: BLE001 - one rule must not take the others down
+    except Exception as exc:  # one rule must not take the others down
         if os.environ.get("FASTAPI_MEDIC_DEBUG"):
             raise
         detail = f"{type(exc).__name__}: {exc}".splitlines()[0][:60]
@@ -229,12 +231,9 @@ def check_paths(
         progress(f"{len(tasks)} files under {root}")
     cache = _cache_for(config, root, use_cache)
     digests, stats = _digests(tasks, cache)
-    selected = [
-        rule
-        for rule in iter_selected(
-            _static_rules(), (*config.select, *config.extend_select), config.ignore
-        )
-    ]
+    selected = list(
+        iter_selected(_static_rules(), (*config.select, *config.extend_select), config.ignore)
+    )
     codes = {rule.code for rule in selected}
     result_key = hashlib.blake2b(
         repr((sorted(digests.items()), sorted(codes))).encode(), digest_size=16
@@ -255,7 +254,11 @@ def check_paths(
             summary={
                 **again.summary,
                 "fixed": done.applied,
-                **({"fix_refused": "; ".join(f"{p}: {why}" for p, why in done.refused)} if done.refused else {}),
+                **(
+                    {"fix_refused": "; ".join(f"{p}: {why}" for p, why in done.refused)}
+                    if done.refused
+                    else {}
+                ),
             },
         )
     cached_result = cache.result(result_key)
@@ -285,8 +288,8 @@ def check_paths(
     kept = list(split.kept)
     silenced_unused = 0
     if "MED903" in codes:
-        from fastapi_medic.static.rules.tool import UnusedNoqa
         from fastapi_medic.findings import Location
+        from fastapi_medic.static.rules.tool import UnusedNoqa
 
         for path, line, code in split.unused_noqa:
             if "MED903" in noqa.get(path, {}).get(line, frozenset()):

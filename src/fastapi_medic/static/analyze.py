@@ -26,7 +26,7 @@ from fastapi_medic.static.model import ModuleSummary
 from fastapi_medic.static.rules.tool import UnparsableFile, UnreadableFile
 from fastapi_medic.static.walker import StaticRule, summarize
 
-__all__ = ["FileTask", "analyze_file", "analyze_files", "Cache"]
+__all__ = ["Cache", "FileTask", "analyze_file", "analyze_files"]
 
 _CHUNK = 16
 
@@ -67,7 +67,7 @@ def _noqa_lines(
             text = text[closing[line] :]  # only what follows the closing quotes
         try:
             codes = parse_noqa(text.decode("utf-8", errors="replace"))
-        except Exception:  # noqa: BLE001 - a tokenizer failure only loses this suppression
+        except Exception:  # a tokenizer failure only loses this suppression
             continue
         if codes is not None:
             out[line] = codes
@@ -78,9 +78,7 @@ def _short(message: str) -> str:
     return message if len(message) < 80 else message[:78] + "…"
 
 
-def analyze_file(
-    task: FileTask, rules: Sequence[StaticRule], max_bytes: int
-) -> ModuleSummary:
+def analyze_file(task: FileTask, rules: Sequence[StaticRule], max_bytes: int) -> ModuleSummary:
     """Read, parse and summarise one file; problems become MED9xx findings in the summary."""
     is_package = task.rel.endswith("__init__.py")
     summary = ModuleSummary(path=task.rel, is_package=is_package)
@@ -165,7 +163,7 @@ def _init_worker(rule_factory: Callable[[], list[StaticRule]], max_bytes: int) -
 
 
 def _work(task: FileTask) -> tuple[str, bytes]:
-    assert _WORKER is not None  # noqa: S101 - set by the pool initializer
+    assert _WORKER is not None  # set by the pool initializer
     summary = analyze_file(task, _WORKER[0], _WORKER[1])
     # Pickled here, in parallel: the parent loads it once and caches these very bytes.
     return task.rel, pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL)
@@ -193,7 +191,9 @@ def analyze_files(
             rules = rule_factory()
             for task in tasks:
                 summary = analyze_file(task, rules, max_bytes)
-                blob = pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL) if keep_blobs else None
+                blob = (
+                    pickle.dumps(summary, protocol=pickle.HIGHEST_PROTOCOL) if keep_blobs else None
+                )
                 yield task.rel, summary, blob
             return
         methods = multiprocessing.get_all_start_methods()
@@ -232,7 +232,7 @@ class Cache:
         try:
             with open(self.directory / name, "rb") as fh:
                 return pickle.load(fh)
-        except Exception:  # noqa: BLE001 - a stale or broken cache is just a miss
+        except Exception:  # a stale or broken cache is just a miss
             return None
 
     def _store(self, name: str, value: object) -> None:

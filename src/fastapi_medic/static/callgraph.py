@@ -98,7 +98,9 @@ class CallGraph:
         """``os.waitpid(pid, os.WNOHANG)`` returns at once."""
         summary = self.project.modules[rel]
         for _, recorded in summary.arg_calls:
-            if recorded.line == call.line and recorded.func.endswith(call.callee.rpartition(".")[2]):
+            if recorded.line == call.line and recorded.func.endswith(
+                call.callee.rpartition(".")[2]
+            ):
                 flags = [*recorded.args, *(v for _, v in recorded.kwargs)]
                 if any(isinstance(v, Ref) and v.dotted.endswith("WNOHANG") for v in flags):
                     return True

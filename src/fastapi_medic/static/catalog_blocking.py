@@ -42,6 +42,7 @@ ENGINE = BlockingKind(
 )
 CUSTOM = BlockingKind("configured blocking call", "Await an async equivalent, or offload the call")
 
+
 def _db_methods(connection: str) -> dict[str, BlockingKind]:
     """The statements and transaction calls of a DB-API connection and its cursors."""
     names = ("execute", "executemany", "executescript", "commit", "rollback")
@@ -86,9 +87,23 @@ _DEFAULT: dict[str, BlockingKind] = {
     **{
         f"os.{name}": PROCESS
         for name in (
-            "system", "popen", "wait", "waitpid", "wait3", "wait4", "waitid", "posix_spawn",
-            "posix_spawnp", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv", "spawnve",
-            "spawnvp", "spawnvpe",
+            "system",
+            "popen",
+            "wait",
+            "waitpid",
+            "wait3",
+            "wait4",
+            "waitid",
+            "posix_spawn",
+            "posix_spawnp",
+            "spawnl",
+            "spawnle",
+            "spawnlp",
+            "spawnlpe",
+            "spawnv",
+            "spawnve",
+            "spawnvp",
+            "spawnvpe",
         )
     },
     "socket.create_connection": SOCKET,
@@ -97,7 +112,16 @@ _DEFAULT: dict[str, BlockingKind] = {
     "socket.gethostbyaddr": SOCKET,
     **{
         f"socket.socket().{name}": SOCKET
-        for name in ("connect", "accept", "recv", "recvfrom", "recv_into", "send", "sendall", "sendto")
+        for name in (
+            "connect",
+            "accept",
+            "recv",
+            "recvfrom",
+            "recv_into",
+            "send",
+            "sendall",
+            "sendto",
+        )
     },
     "open": FILE,
     "io.open": FILE,
@@ -107,16 +131,35 @@ _DEFAULT: dict[str, BlockingKind] = {
     **{
         f"{opener}().": FILE
         for opener in (
-            "open", "io.open", "os.fdopen", "io.TextIOWrapper", "io.BufferedReader",
-            "io.BufferedWriter", "io.BufferedRandom", "io.FileIO", "pathlib.Path().open",
+            "open",
+            "io.open",
+            "os.fdopen",
+            "io.TextIOWrapper",
+            "io.BufferedReader",
+            "io.BufferedWriter",
+            "io.BufferedRandom",
+            "io.FileIO",
+            "pathlib.Path().open",
         )
     },
     **{
         f"os.path.{name}": FILE
         for name in (
-            "exists", "lexists", "isfile", "isdir", "islink", "ismount", "getsize",
-            "getatime", "getmtime", "getctime", "samefile", "sameopenfile", "realpath",
-            "relpath", "_joinrealpath",
+            "exists",
+            "lexists",
+            "isfile",
+            "isdir",
+            "islink",
+            "ismount",
+            "getsize",
+            "getatime",
+            "getmtime",
+            "getctime",
+            "samefile",
+            "sameopenfile",
+            "realpath",
+            "relpath",
+            "_joinrealpath",
         )
     },
     **{
@@ -126,8 +169,15 @@ _DEFAULT: dict[str, BlockingKind] = {
     **{
         f"shutil.{name}": FILE
         for name in (
-            "copy", "copy2", "copyfile", "copyfileobj", "copytree", "rmtree", "move",
-            "make_archive", "unpack_archive",
+            "copy",
+            "copy2",
+            "copyfile",
+            "copyfileobj",
+            "copytree",
+            "rmtree",
+            "move",
+            "make_archive",
+            "unpack_archive",
         )
     },
     "os.listdir": FILE,
@@ -165,7 +215,14 @@ _DEFAULT: dict[str, BlockingKind] = {
     "concurrent.futures.Future().result": SYNC,
     **{
         f"pandas.{name}": BULK
-        for name in ("read_csv", "read_excel", "read_parquet", "read_json", "read_sql", "read_table")
+        for name in (
+            "read_csv",
+            "read_excel",
+            "read_parquet",
+            "read_json",
+            "read_sql",
+            "read_table",
+        )
     },
     "h5py.File": BULK,
     **{
@@ -177,8 +234,18 @@ _DEFAULT: dict[str, BlockingKind] = {
             "sqlalchemy.orm.scoped_session()()",
         )
         for method in (
-            "query", "execute", "scalars", "scalar", "get", "commit", "flush", "refresh",
-            "rollback", "merge", "connection", "get_one",
+            "query",
+            "execute",
+            "scalars",
+            "scalar",
+            "get",
+            "commit",
+            "flush",
+            "refresh",
+            "rollback",
+            "merge",
+            "connection",
+            "get_one",
         )
     },
     **{
@@ -192,8 +259,13 @@ _DEFAULT: dict[str, BlockingKind] = {
 #: Methods of SDK clients that work locally, without I/O (boto3 presigning, paginators).
 _LOCAL_METHODS = frozenset(
     {
-        "generate_presigned_url", "generate_presigned_post", "get_paginator", "get_waiter",
-        "can_paginate", "meta", "exceptions",
+        "generate_presigned_url",
+        "generate_presigned_post",
+        "get_paginator",
+        "get_waiter",
+        "can_paginate",
+        "meta",
+        "exceptions",
     }
 )
 

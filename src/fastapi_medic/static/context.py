@@ -52,9 +52,9 @@ class ProjectContext:
 
     @cached_property
     def startup_only(self) -> frozenset[tuple[str, str]]:
-        """Functions reachable from lifespan and startup/shutdown handlers, and not from requests."""
+        """Functions reachable from lifespan and startup/shutdown handlers, and not from
+        requests."""
         from fastapi_medic.static.callgraph import reachable
-
         from fastapi_medic.static.lifecycle import lifespan_functions
 
         roots = lifespan_functions(self.project, self.app)

@@ -40,12 +40,12 @@ SKIPPED_DIRS = frozenset(
 )
 
 
-def _spec(lines: Sequence[str]) -> pathspec.PathSpec | None:
+def _spec(lines: Sequence[str]) -> pathspec.GitIgnoreSpec | None:
     lines = [line for line in lines if line.strip() and not line.lstrip().startswith("#")]
     return pathspec.GitIgnoreSpec.from_lines(lines) if lines else None
 
 
-def _read_gitignore(directory: str) -> pathspec.PathSpec | None:
+def _read_gitignore(directory: str) -> pathspec.GitIgnoreSpec | None:
     try:
         with open(os.path.join(directory, ".gitignore"), encoding="utf-8", errors="replace") as fh:
             return _spec(fh.read().splitlines())
@@ -69,14 +69,14 @@ def discover(
     excluded = _spec(list(exclude))
     seen: set[Path] = set()
     out: list[Path] = []
-    for start in paths:
-        start = start.resolve()
+    for given in paths:
+        start = given.resolve()
         if start.is_file():
             if start not in seen:
                 seen.add(start)
                 out.append(start)
             continue
-        specs: dict[str, pathspec.PathSpec] = {}
+        specs: dict[str, pathspec.GitIgnoreSpec] = {}
         if respect_gitignore:
             # .gitignore files above the starting directory, up to the root, still apply
             for parent in reversed(start.parents):
@@ -95,7 +95,12 @@ def discover(
                 if dirpath == base or dirpath.startswith(base + os.sep)
             ]
 
-            def ignored(name: str, is_dir: bool, dirpath: str = dirpath) -> bool:
+            def ignored(
+                name: str,
+                is_dir: bool,
+                dirpath: str = dirpath,
+                scope: list[tuple[str, pathspec.GitIgnoreSpec]] = scope,
+            ) -> bool:
                 full = os.path.join(dirpath, name)
                 for base, spec in scope:
                     if not full.startswith(base):

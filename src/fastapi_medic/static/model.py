@@ -9,14 +9,14 @@ Expressions the project phase must resolve are kept as *dotted strings*: ``reque
 from __future__ import annotations
 
 import dataclasses
-from typing import NamedTuple, Union
+from typing import NamedTuple
 
 from fastapi_medic.findings import Finding
 
 __all__ = [
     "AWAITED",
-    "SUMMARY_FORMAT",
     "LAZY",
+    "SUMMARY_FORMAT",
     "CallRef",
     "CallSite",
     "ClassInfo",
@@ -58,7 +58,7 @@ class CallRef(NamedTuple):
         return None
 
 
-SimpleValue = Union[str, int, float, bool, None, Ref, CallRef, tuple["SimpleValue", ...]]
+SimpleValue = str | int | float | bool | None | Ref | CallRef | tuple["SimpleValue", ...]
 
 
 class ImportInfo(NamedTuple):
@@ -207,8 +207,25 @@ def _format() -> str:
     import hashlib
 
     shapes = [
-        (cls.__name__, tuple(getattr(cls, "_fields", ())) or tuple(f.name for f in dataclasses.fields(cls)))
-        for cls in (ImportInfo, CallSite, Param, Decorator, CallRef, FunctionInfo, ClassInfo, ModuleSummary)
+        (
+            cls.__name__,
+            tuple(getattr(cls, "_fields", ()))
+            or (
+                tuple(f.name for f in dataclasses.fields(cls))
+                if dataclasses.is_dataclass(cls)
+                else ()
+            ),
+        )
+        for cls in (
+            ImportInfo,
+            CallSite,
+            Param,
+            Decorator,
+            CallRef,
+            FunctionInfo,
+            ClassInfo,
+            ModuleSummary,
+        )
     ]
     return hashlib.blake2b(repr(shapes).encode(), digest_size=6).hexdigest()
 

@@ -52,8 +52,12 @@ ALIASES = {
     "sqlalchemy.orm.session.sessionmaker": "sqlalchemy.orm.sessionmaker",
     "sqlalchemy.orm.scoping.scoped_session": "sqlalchemy.orm.scoped_session",
     "sqlalchemy.ext.asyncio.session.AsyncSession": "sqlalchemy.ext.asyncio.AsyncSession",
-    "sqlalchemy.ext.asyncio.session.async_sessionmaker": "sqlalchemy.ext.asyncio.async_sessionmaker",
-    "sqlalchemy.ext.asyncio.engine.create_async_engine": "sqlalchemy.ext.asyncio.create_async_engine",
+    "sqlalchemy.ext.asyncio.session.async_sessionmaker": (
+        "sqlalchemy.ext.asyncio.async_sessionmaker"
+    ),
+    "sqlalchemy.ext.asyncio.engine.create_async_engine": (
+        "sqlalchemy.ext.asyncio.create_async_engine"
+    ),
     "sqlalchemy.engine.create_engine": "sqlalchemy.create_engine",
     "sqlalchemy.engine.create.create_engine": "sqlalchemy.create_engine",
     "sqlmodel.create_engine": "sqlalchemy.create_engine",
@@ -483,7 +487,11 @@ class Project:
         if symbol.kind == "value":
             # calling a module-level object: SessionLocal() on SessionLocal = sessionmaker()
             typed = self.value_type(symbol, depth + 1)
-            return self._call(typed, depth + 1) if typed is not None and typed.kind != "value" else None
+            return (
+                self._call(typed, depth + 1)
+                if typed is not None and typed.kind != "value"
+                else None
+            )
         if symbol.kind == "class" and not symbol.instance:
             return Symbol("class", symbol.rel, symbol.qualname, instance=True)
         if symbol.kind == "external":

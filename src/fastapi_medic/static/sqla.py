@@ -38,13 +38,15 @@ ENGINE_FACTORIES = {
 
 
 def session_kind(symbol: Symbol | None) -> str | None:
-    """"sync" or "async" when ``symbol`` is a SQLAlchemy session instance, else None."""
+    """ "sync" or "async" when ``symbol`` is a SQLAlchemy session instance, else None."""
     if symbol is None or symbol.kind != "external":
         return None
     return _SESSIONS.get(symbol.external)
 
 
-def resolved_session(project: Project, rel: str, fn: FunctionInfo | None, dotted: str) -> str | None:
+def resolved_session(
+    project: Project, rel: str, fn: FunctionInfo | None, dotted: str
+) -> str | None:
     """The session kind of the expression ``dotted`` written in ``fn``, or None."""
     return session_kind(project.resolve(rel, fn, dotted))
 
@@ -75,7 +77,9 @@ def engine_url(project: Project, rel: str, call: CallRef) -> str | None:
 
 
 _URL = re.compile(r"^(?P<dialect>[A-Za-z0-9_]+)(?:\+(?P<driver>[A-Za-z0-9_]+))?://")
-_ASYNC_DRIVERS = frozenset({"asyncpg", "aiosqlite", "aiomysql", "asyncmy", "psycopg_async", "aioodbc"})
+_ASYNC_DRIVERS = frozenset(
+    {"asyncpg", "aiosqlite", "aiomysql", "asyncmy", "psycopg_async", "aioodbc"}
+)
 _BOTH = frozenset({"psycopg", "oracledb"})  # drivers with a sync and an async flavour
 _DEFAULT_DRIVERS = {
     "postgresql": "psycopg2",
@@ -104,7 +108,7 @@ def url_driver(url: str) -> tuple[str, str, bool | None] | None:
 
         parsed = make_url(url.replace("{}", "x"))
         is_async = bool(getattr(parsed.get_dialect(), "is_async", False))
-    except Exception:  # noqa: BLE001 - no SQLAlchemy, an unknown dialect or a templated URL
+    except Exception:  # no SQLAlchemy, an unknown dialect or a templated URL
         if not driver:
             return None
         is_async = driver in _ASYNC_DRIVERS

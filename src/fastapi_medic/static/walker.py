@@ -260,17 +260,46 @@ _CLOSERS = frozenset({"close", "aclose", "remove", "dispose"})
 #: Calls whose arguments some rule reads (tasks, loops, engines, session factories).
 ARG_CALLS = frozenset(
     {
-        "add_task", "create_task", "ensure_future", "next", "anext", "Depends",
-        "create_engine", "create_async_engine", "sessionmaker", "async_sessionmaker",
-        "scoped_session", "Session", "AsyncSession", "waitpid", "wait3", "wait4", "run",
+        "add_task",
+        "create_task",
+        "ensure_future",
+        "next",
+        "anext",
+        "Depends",
+        "create_engine",
+        "create_async_engine",
+        "sessionmaker",
+        "async_sessionmaker",
+        "scoped_session",
+        "Session",
+        "AsyncSession",
+        "waitpid",
+        "wait3",
+        "wait4",
+        "run",
     }
 )
 _MODULE_ARG_CALLS = frozenset({"getenv", "get"})
 #: Grammar fields that never hold child nodes worth visiting (names, flags, contexts).
 _LEAF_FIELDS = frozenset(
     {
-        "ctx", "id", "attr", "arg", "name", "asname", "module", "level", "kind", "conversion",
-        "is_async", "simple", "names", "kwd_attrs", "rest", "type_comment", "type_ignores",
+        "ctx",
+        "id",
+        "attr",
+        "arg",
+        "name",
+        "asname",
+        "module",
+        "level",
+        "kind",
+        "conversion",
+        "is_async",
+        "simple",
+        "names",
+        "kwd_attrs",
+        "rest",
+        "type_comment",
+        "type_ignores",
     }
 )
 _CHILD_FIELDS: dict[type, tuple[str, ...]] = {ast.Constant: (), ast.Name: ()}
@@ -312,8 +341,16 @@ def _passes_app(node: ast.Call, ctx: WalkContext) -> bool:
 
 _WRAPPERS = frozenset(
     {
-        "Iterator", "Generator", "AsyncIterator", "AsyncGenerator", "Iterable", "AsyncIterable",
-        "Awaitable", "Coroutine", "ContextManager", "AsyncContextManager",
+        "Iterator",
+        "Generator",
+        "AsyncIterator",
+        "AsyncGenerator",
+        "Iterable",
+        "AsyncIterable",
+        "Awaitable",
+        "Coroutine",
+        "ContextManager",
+        "AsyncContextManager",
     }
 )
 
@@ -361,8 +398,8 @@ def _params(args: ast.arguments) -> list[Param]:
     positional = [*args.posonlyargs, *args.args]
     defaults: list[ast.expr | None] = [None] * (len(positional) - len(args.defaults))
     defaults += list(args.defaults)
-    pairs: list[tuple[ast.arg, ast.expr | None]] = list(zip(positional, defaults))
-    pairs += list(zip(args.kwonlyargs, args.kw_defaults))
+    pairs: list[tuple[ast.arg, ast.expr | None]] = list(zip(positional, defaults, strict=True))
+    pairs += list(zip(args.kwonlyargs, args.kw_defaults, strict=True))
     out = []
     for arg, default in pairs:
         annotation, metadata = annotation_type(arg.annotation)
@@ -401,7 +438,7 @@ def _hooks(rules: Sequence[StaticRule]) -> dict[type, list[Hook]]:
     return hooks
 
 
-def summarize(
+def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the walk fast
     path: str,
     tree: ast.Module,
     rules: Sequence[StaticRule] = (),
@@ -421,7 +458,6 @@ def summarize(
     hooks = _hooks(rules)
 
     findings = summary.findings
-    imports = summary.imports
     bindings = summary.bindings
     functions = summary.functions
     classes = summary.classes
@@ -490,11 +526,11 @@ def summarize(
                     else:
                         fn_now.closed += (receiver,)
                 if method in ARG_CALLS or (fn_now is None and method in _MODULE_ARG_CALLS):
-                    ref = simple_value(node)
+                    ref = simple_value(node)  # type: ignore[arg-type]
                     if isinstance(ref, CallRef):
                         summary.arg_calls.append((fn_now.qualname if fn_now else None, ref))
                 if method in WIRING or ((node.args or node.keywords) and _passes_app(node, ctx)):  # type: ignore[attr-defined, arg-type]
-                    ref = simple_value(node)
+                    ref = simple_value(node)  # type: ignore[arg-type]
                     if isinstance(ref, CallRef):
                         where = ctx.function.qualname if ctx.function else None
                         summary.wiring.append((callee, ref, where))
@@ -559,7 +595,8 @@ def summarize(
             # A lambda is its own (sync) scope: what it calls runs when it is called.
             stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
             stack.append(node.body)  # type: ignore[attr-defined]
-            lam = FunctionInfo("<lambda>", "<lambda>", node.lineno, 0, node.lineno, False, None, None)  # type: ignore[attr-defined]
+            lam_line = node.lineno  # type: ignore[attr-defined]
+            lam = FunctionInfo("<lambda>", "<lambda>", lam_line, 0, lam_line, False, None, None)
             ctx.function, ctx.in_async, calls = lam, False, lam.calls
             continue
         elif kind is ast.Import or kind is ast.ImportFrom:
@@ -738,7 +775,9 @@ def _record_import(node: ast.Import | ast.ImportFrom, ctx: WalkContext, module_l
         for alias in node.names:
             if alias.asname:
                 entries.append(
-                    ImportInfo(alias.name, None, alias.asname, 0, node.lineno, node.col_offset, scope)
+                    ImportInfo(
+                        alias.name, None, alias.asname, 0, node.lineno, node.col_offset, scope
+                    )
                 )
             else:
                 top = alias.name.split(".", 1)[0]
@@ -770,7 +809,7 @@ def _record_import(node: ast.Import | ast.ImportFrom, ctx: WalkContext, module_l
             summary.bindings[entry.alias] = ("import", index)
 
 
-def _record_assign(
+def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one pass
     node: ast.Assign | ast.AnnAssign, ctx: WalkContext, owner: str | None, owner_is_class: bool
 ) -> None:
     value = node.value
@@ -792,8 +831,8 @@ def _record_assign(
     ):
         alias_type, metadata = annotation_type(value)
         if metadata:  # DbSession = Annotated[Session, Depends(get_db)]
-            ctx.summary.aliases[node.targets[0].id] = (alias_type, metadata)  # type: ignore[attr-defined]
-    func = dotted(value.func) if type(value) is ast.Call else None  # type: ignore[union-attr]
+            ctx.summary.aliases[node.targets[0].id] = (alias_type, metadata)
+    func = dotted(value.func) if type(value) is ast.Call else None
     instance = func + "()" if func is not None else None
     if type(value) is ast.Name and ctx.function is not None:
         aliased = ctx.function.local_types.get(value.id)  # f = ff: the same object
@@ -828,8 +867,8 @@ def _record_assign(
                 summary.bindings[name] = ("value", instance)
                 if isinstance(call, CallRef):
                     summary.assigned_calls[name] = call
-                elif type(value) is ast.Constant and isinstance(value.value, (str, int)):  # type: ignore[union-attr]
-                    summary.constants[name] = value.value  # type: ignore[union-attr]
+                elif type(value) is ast.Constant and isinstance(value.value, (str, int)):
+                    summary.constants[name] = value.value
             elif owner_is_class and instance:
                 summary.classes[owner].attr_types.setdefault(name, instance)
         elif kind is ast.Attribute and func is not None and ".state." in f"{dotted(target)}.":

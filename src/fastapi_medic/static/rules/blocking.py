@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 
 from fastapi_medic.findings import Applicability, Cause, Edit, Finding, Fix, Location, Severity
 from fastapi_medic.static.callgraph import AsyncCall
@@ -92,13 +92,15 @@ class BlockingCallInAsyncFunction(StaticRule):
 
     def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
         """Report each catalogued call written directly in an async function."""
-        assert isinstance(ctx, ProjectContext)  # noqa: S101 - the engine passes one
+        assert isinstance(ctx, ProjectContext)  # the engine passes one
         for item in ctx.async_calls:
             if not item.direct or item.path.kind in (SESSION, ENGINE):
                 continue
             name = item.path.call
             yield self.finding(
-                _short(f"Blocking {item.path.kind.label} `{name}` in async `{item.function.name}`", 79),
+                _short(
+                    f"Blocking {item.path.kind.label} `{name}` in async `{item.function.name}`", 79
+                ),
                 location=_location(item),
                 fix=item.path.kind.fix,
                 subject=ctx.route_label(item.rel, item.function),
@@ -170,7 +172,7 @@ class BlockingCallThroughCallGraph(StaticRule):
 
     def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
         """Report each call from async code into project code that ends up blocking."""
-        assert isinstance(ctx, ProjectContext)  # noqa: S101 - the engine passes one
+        assert isinstance(ctx, ProjectContext)  # the engine passes one
         for item in ctx.async_calls:
             if item.direct:
                 continue
@@ -181,7 +183,11 @@ class BlockingCallThroughCallGraph(StaticRule):
                 fix="Await an async version, or call it with `await run_in_threadpool(...)`",
                 subject=ctx.route_label(item.rel, item.function),
                 chain=(ctx.frame(item.rel, item.function, item.call.line), *item.path.frames),
-                evidence={"call": item.path.call, "kind": item.path.kind.label, "depth": len(item.path.frames)},
+                evidence={
+                    "call": item.path.call,
+                    "kind": item.path.kind.label,
+                    "depth": len(item.path.frames),
+                },
                 severity=_severity(item.path.kind),
             )
 
@@ -261,7 +267,7 @@ class SyncSessionInAsyncFunction(StaticRule):
 
     def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
         """Report the first sync session or engine call of each async function."""
-        assert isinstance(ctx, ProjectContext)  # noqa: S101 - the engine passes one
+        assert isinstance(ctx, ProjectContext)  # the engine passes one
         seen: set[tuple[str, str]] = set()
         counts: dict[tuple[str, str], int] = {}
         first: dict[tuple[str, str], AsyncCall] = {}
@@ -340,7 +346,7 @@ class AsyncRouteWithoutAwait(StaticRule):
 
     def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
         """Report async endpoints and dependencies that never await and do block."""
-        assert isinstance(ctx, ProjectContext)  # noqa: S101 - the engine passes one
+        assert isinstance(ctx, ProjectContext)  # the engine passes one
         blocking: dict[tuple[str, str], AsyncCall] = {}
         for item in ctx.async_calls:
             blocking.setdefault((item.rel, item.function.qualname), item)

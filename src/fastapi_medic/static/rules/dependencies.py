@@ -14,16 +14,46 @@ __all__ = ["CallInDependencyDefault", "DependencyCalledNotPassed"]
 #: FastAPI's parameter markers: a call of one of these as a default is how FastAPI is used.
 MARKERS = frozenset(
     {
-        "Depends", "Security", "Query", "Path", "Body", "Header", "Cookie", "Form", "File",
-        "Param", "Field",
+        "Depends",
+        "Security",
+        "Query",
+        "Path",
+        "Body",
+        "Header",
+        "Cookie",
+        "Form",
+        "File",
+        "Param",
+        "Field",
     }
 )
 #: Calls whose result is immutable or cheap: evaluating them once is harmless.
 IMMUTABLE = frozenset(
     {
-        "frozenset", "tuple", "int", "float", "str", "bytes", "bool", "complex", "range",
-        "Decimal", "Fraction", "UUID", "timedelta", "date", "time", "datetime", "PurePath",
-        "PurePosixPath", "re.compile", "compile", "getenv", "object", "Enum", "IntEnum",
+        "frozenset",
+        "tuple",
+        "int",
+        "float",
+        "str",
+        "bytes",
+        "bool",
+        "complex",
+        "range",
+        "Decimal",
+        "Fraction",
+        "UUID",
+        "timedelta",
+        "date",
+        "time",
+        "datetime",
+        "PurePath",
+        "PurePosixPath",
+        "re.compile",
+        "compile",
+        "getenv",
+        "object",
+        "Enum",
+        "IntEnum",
     }
 )
 
@@ -59,10 +89,9 @@ def _is_immutable(pc: ProjectContext, rel: str, fn: FunctionInfo, func: str) -> 
     if symbol is None or symbol.kind != "class":
         return False
     # an Enum member lookup by value (Color("red")) is immutable too
-    for owner, info in pc.project.mro(symbol.rel, symbol.qualname):
+    for _owner, info in pc.project.mro(symbol.rel, symbol.qualname):
         if any(base.rpartition(".")[2] in ("Enum", "IntEnum", "StrEnum") for base in info.bases):
             return True
-    del owner
     return False
 
 
@@ -143,7 +172,9 @@ class CallInDependencyDefault(StaticRule):
                 default = param.default
                 if not isinstance(default, CallRef):
                     continue
-                if _is_marker(pc, rel, fn, default.func) or _is_immutable(pc, rel, fn, default.func):
+                if _is_marker(pc, rel, fn, default.func) or _is_immutable(
+                    pc, rel, fn, default.func
+                ):
                     continue
                 role = "route" if (rel, qualname) in pc.endpoints else "dependency"
                 yield self.finding(
@@ -169,7 +200,9 @@ def _depends_fix(pc: ProjectContext, rel: str, param: Param, default: CallRef) -
         if "Depends" in summary.bindings:
             return None
         edits.append(
-            Edit(rel, summary.import_line, 0, summary.import_line, 0, "from fastapi import Depends\n")
+            Edit(
+                rel, summary.import_line, 0, summary.import_line, 0, "from fastapi import Depends\n"
+            )
         )
     text = f"{default.func}()"
     # The default sits after `name=` or `name: T = ` on the parameter's line; the fixer
@@ -177,9 +210,7 @@ def _depends_fix(pc: ProjectContext, rel: str, param: Param, default: CallRef) -
     return _with_default_edit(rel, param, text, f"Depends({default.func})", edits)
 
 
-def _with_default_edit(
-    rel: str, param: Param, old: str, new: str, edits: list[Edit]
-) -> Fix | None:
+def _with_default_edit(rel: str, param: Param, old: str, new: str, edits: list[Edit]) -> Fix | None:
     # The column of the default is not recorded; the fixer locates `old` on the line.
     edits.append(Edit(rel, param.line, -1, param.line, -1, new, original=old))
     return Fix(tuple(edits), Applicability.UNSAFE)
@@ -258,7 +289,9 @@ class DependencyCalledNotPassed(StaticRule):
                 continue  # Depends(Checker(scope="admin")): a callable instance is fine
             if tail in ("Depends", "Security"):
                 provider = model.function(target.rel, target.qualname)
-                if provider is None or not _called_provider_is_wrong(model, target.rel, provider, inner):
+                if provider is None or not _called_provider_is_wrong(
+                    model, target.rel, provider, inner
+                ):
                     continue
                 seen.add((rel, call.line))
                 yield self.finding(

@@ -187,7 +187,8 @@ class EngineDriverMismatch(StaticRule):
             factory = "create_async_engine" if item.kind == "async" else "create_engine"
             wanted = "an async" if item.kind == "async" else "a sync"
             yield self.finding(
-                f"`{factory}()` with the {'async' if is_async else 'sync'} driver `{dialect}+{driver}`",
+                f"`{factory}()` with the {'async' if is_async else 'sync'} driver "
+                f"`{dialect}+{driver}`",
                 location=Location(item.rel, item.call.line, item.call.column),
                 fix=f"Use {wanted} driver in the URL, or the other engine factory",
                 evidence={"dialect": dialect, "driver": driver},
@@ -205,7 +206,9 @@ def _declared_workers(pc: ProjectContext) -> tuple[int, str] | None:
     """The largest worker count the project states, and where."""
     best: tuple[int, str] | None = None
     for rel, summary in pc.project.modules.items():
-        if Path(rel).name.startswith("gunicorn") and isinstance(summary.constants.get("workers"), int):
+        if Path(rel).name.startswith("gunicorn") and isinstance(
+            summary.constants.get("workers"), int
+        ):
             count = int(summary.constants["workers"])
             if best is None or count > best[0]:
                 best = (count, f"{rel}: workers = {count}")
@@ -215,9 +218,10 @@ def _declared_workers(pc: ProjectContext) -> tuple[int, str] | None:
             if call.func.rpartition(".")[2] != "run" or not isinstance(workers, int):
                 continue
             fn = summary.functions.get(where) if where else None
-            if external_call(pc.project, rel, fn, call.func) == "uvicorn.run":
-                if best is None or workers > best[0]:
-                    best = (workers, f"{rel}:{call.line}: uvicorn.run(workers={workers})")
+            if external_call(pc.project, rel, fn, call.func) == "uvicorn.run" and (
+                best is None or workers > best[0]
+            ):
+                best = (workers, f"{rel}:{call.line}: uvicorn.run(workers={workers})")
     root = pc.root
     candidates = [root / name for name in _DEPLOY_FILES]
     candidates += sorted(root.glob("docker-compose*.y*ml")) + sorted(root.glob("compose*.y*ml"))
@@ -311,7 +315,8 @@ class PoolExceedsServerConnections(StaticRule):
             yield self.finding(
                 f"Up to {total} connections ({workers[0]} workers x {per_worker}) > limit {limit}",
                 location=Location(item.rel, item.call.line, item.call.column),
-                fix=f"Lower pool_size + max_overflow to {max(1, limit // workers[0])} or fewer per worker",
+                fix=f"Lower pool_size + max_overflow to {max(1, limit // workers[0])} "
+                "or fewer per worker",
                 evidence={
                     "workers": workers[0],
                     "workers_from": workers[1],
@@ -327,7 +332,10 @@ class PoolExceedsServerConnections(StaticRule):
 def _pool_sizes(pc: ProjectContext, item: EngineCall) -> tuple[int, int] | None:
     call = item.call
     poolclass = call.kwarg("poolclass")
-    if isinstance(poolclass, Ref) and poolclass.dotted.rpartition(".")[2] in ("NullPool", "StaticPool"):
+    if isinstance(poolclass, Ref) and poolclass.dotted.rpartition(".")[2] in (
+        "NullPool",
+        "StaticPool",
+    ):
         return None
     url = engine_url(pc.project, item.rel, call)
     if url is not None and url.startswith("sqlite"):
@@ -451,7 +459,11 @@ def _uses_sync_session(pc: ProjectContext, rel: str, qualname: str) -> bool:
                 if symbol is None or symbol.kind != "function":
                     continue
                 provider = pc.project.function(symbol.rel, symbol.qualname)
-                if provider is not None and provider.yields is not None:
-                    if resolved_session(pc.project, symbol.rel, provider, provider.yields) == "sync":
-                        return True
+                if (
+                    provider is not None
+                    and provider.yields is not None
+                    and resolved_session(pc.project, symbol.rel, provider, provider.yields)
+                    == "sync"
+                ):
+                    return True
     return False

@@ -12,7 +12,11 @@ from fastapi_medic.static.walker import StaticRule, WalkContext, dotted
 __all__ = ["AsyncClientAtImport", "DanglingTask", "NestedEventLoop"]
 
 _TASK_FACTORIES = frozenset({"asyncio.create_task", "asyncio.ensure_future"})
-_LOOP_METHODS = ("loop.create_task", "get_event_loop().create_task", "get_running_loop().create_task")
+_LOOP_METHODS = (
+    "loop.create_task",
+    "get_event_loop().create_task",
+    "get_running_loop().create_task",
+)
 
 
 class DanglingTask(StaticRule):
@@ -168,7 +172,7 @@ class NestedEventLoop(StaticRule):
 
     def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
         """Report loop-starting calls where a loop already runs or per request."""
-        assert isinstance(ctx, ProjectContext)  # noqa: S101 - the engine passes one
+        assert isinstance(ctx, ProjectContext)  # the engine passes one
         model = ctx.project
         for rel, summary in model.modules.items():
             for fn in summary.functions.values():
@@ -190,7 +194,9 @@ class NestedEventLoop(StaticRule):
                     where = f"{role} `{fn.name}`" if role else f"`{fn.name}`"
                     yield self.finding(
                         f"{what} in {where} starts a second event loop",
-                        location=Location(rel, call.line, call.column, call.end_line, call.end_column),
+                        location=Location(
+                            rel, call.line, call.column, call.end_line, call.end_column
+                        ),
                         fix="Make the caller `async def` and `await` the coroutine instead",
                         subject=ctx.route_label(rel, fn),
                         chain=(ctx.frame(rel, fn, call.line),),
@@ -203,7 +209,9 @@ class NestedEventLoop(StaticRule):
                 if symbol is not None and symbol.external == "nest_asyncio.apply":
                     yield self.finding(
                         "`nest_asyncio.apply()` patches the server's event loop",
-                        location=Location(rel, call.line, call.column, call.end_line, call.end_column),
+                        location=Location(
+                            rel, call.line, call.column, call.end_line, call.end_column
+                        ),
                         fix="Remove it; await coroutines instead of running nested loops",
                         evidence={"call": symbol.external},
                     )
@@ -283,7 +291,7 @@ class AsyncClientAtImport(StaticRule):
 
     def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
         """Report module-level construction of loop-bound objects."""
-        assert isinstance(ctx, ProjectContext)  # noqa: S101 - the engine passes one
+        assert isinstance(ctx, ProjectContext)  # the engine passes one
         model = ctx.project
         for rel, summary in model.modules.items():
             for name, call in summary.assigned_calls.items():

@@ -12,11 +12,11 @@ from fastapi_medic.static.sqla import SESSION_FACTORIES, external_call, resolved
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = [
+    "AsyncSessionExpiresOnCommit",
     "SessionAtImport",
     "SessionDependencyNotClosed",
     "SessionInBackgroundTask",
     "SessionNotClosed",
-    "AsyncSessionExpiresOnCommit",
 ]
 
 
@@ -108,13 +108,13 @@ class SessionAtImport(StaticRule):
             fn = model.function(rel, qualname)
             if fn is None:
                 continue
-            for call in fn.calls:
-                head = call.callee.split(".", 1)[0]
+            for site in fn.calls:
+                head = site.callee.split(".", 1)[0]
                 symbol = model.resolve(rel, fn, head)
                 if symbol is not None and symbol.kind == "value":
                     key = (symbol.rel, symbol.qualname)
                     if key in shared and key not in used:
-                        used[key] = (rel, fn, call.line)
+                        used[key] = (rel, fn, site.line)
         for key, (line, func) in sorted(shared.items()):
             if key not in used:
                 continue
@@ -123,7 +123,10 @@ class SessionAtImport(StaticRule):
                 f"Session `{key[1]}` is created at import and shared by all requests",
                 location=Location(key[0], line),
                 fix="Yield one session per request from a dependency (`with SessionLocal() as db`)",
-                chain=(Frame(f"{key[1]} = {func}()", key[0], line), Frame(fn.qualname, user_rel, use_line)),
+                chain=(
+                    Frame(f"{key[1]} = {func}()", key[0], line),
+                    Frame(fn.qualname, user_rel, use_line),
+                ),
                 evidence={"used_in": fn.qualname},
             )
         for rel, summary in model.modules.items():
@@ -261,7 +264,9 @@ def _dependency_problem(pc: ProjectContext, rel: str, fn: FunctionInfo) -> tuple
         return None
     if not fn.yields or not resolved_session(model, rel, fn, fn.yields):
         return None
-    closed = fn.yields in fn.closed_in_finally or any(c.endswith(".close") for c in fn.closed_in_finally)
+    closed = fn.yields in fn.closed_in_finally or any(
+        c.endswith(".close") for c in fn.closed_in_finally
+    )
     if fn.yield_guard == "with" or (fn.yield_guard == "finally" and closed):
         return None
     if fn.yield_guard == "finally":

@@ -195,7 +195,11 @@ class SettingsInRouteModule(StaticRule):
                 if ":" in name or call.args or call.kwargs:
                     continue
                 symbol = model.resolve(rel, None, call.func)
-                if symbol is None or symbol.kind != "class" or not self._is_settings(pc, symbol.rel, symbol.qualname):
+                if (
+                    symbol is None
+                    or symbol.kind != "class"
+                    or not self._is_settings(pc, symbol.rel, symbol.qualname)
+                ):
                     continue
                 yield self.finding(
                     f"`{name} = {call.func}()` reads the settings when the router is imported",
