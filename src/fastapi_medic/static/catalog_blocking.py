@@ -31,6 +31,9 @@ SOCKET = BlockingKind("socket I/O", "Use asyncio streams, or `await asyncio.to_t
 DB = BlockingKind("database driver", "Use an async driver (asyncpg, aiomysql, redis.asyncio)")
 CLOUD = BlockingKind("cloud SDK call", "Use `aioboto3`, or `await asyncio.to_thread(...)`")
 MAIL = BlockingKind("SMTP", "Use `aiosmtplib`, or `await asyncio.to_thread(...)`")
+FILE_METADATA = BlockingKind(
+    "file system metadata call", "Usually fast; offload it if the disk may be remote or slow"
+)
 CONSOLE = BlockingKind("console input", "Do not read the console in a server")
 SYNC = BlockingKind("thread synchronisation", "Use the asyncio equivalent, or offload the wait")
 BULK = BlockingKind("bulk data read", "Read it with `await asyncio.to_thread(...)`")
@@ -143,7 +146,7 @@ _DEFAULT: dict[str, BlockingKind] = {
         )
     },
     **{
-        f"os.path.{name}": FILE
+        f"os.path.{name}": FILE_METADATA
         for name in (
             "exists",
             "lexists",

@@ -369,16 +369,30 @@ def _return_type(node: ast.expr | None, depth: int = 0) -> str | None:
     return annotation_type(node)[0]
 
 
-def _is_lazy_test(test: ast.expr) -> bool:
-    """``x is None``, ``not x``, ``x not in cache`` on a name or attribute: a run-once guard."""
+def _is_lazy_test(test: ast.expr, fn: FunctionInfo) -> bool:
+    """``self._x is None``, ``not _CLIENT``, ``key not in CACHE``: a run-once guard.
+
+    Only state that outlives the call counts (attributes, module globals, their items); a
+    guard on a parameter or local (``if client is None:``) runs on every call.
+    """
+
+    def lasting(node: ast.expr) -> bool:
+        if isinstance(node, ast.Subscript):
+            node = node.value
+        if isinstance(node, ast.Attribute):
+            return True
+        if isinstance(node, ast.Name):
+            return node.id not in fn.local_types and all(p.name != node.id for p in fn.params)
+        return False
+
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
-        return isinstance(test.operand, (ast.Name, ast.Attribute))
+        return lasting(test.operand)
     if isinstance(test, ast.Compare) and len(test.ops) == 1:
         op, right = test.ops[0], test.comparators[0]
         if isinstance(op, ast.Is) and isinstance(right, ast.Constant) and right.value is None:
-            return isinstance(test.left, (ast.Name, ast.Attribute, ast.Subscript))
+            return lasting(test.left)
         if isinstance(op, ast.NotIn):
-            return isinstance(right, (ast.Name, ast.Attribute))
+            return lasting(right)
     return False
 
 
@@ -606,7 +620,11 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
             _record_assign(node, ctx, owner, owner_is_class)  # type: ignore[arg-type]
         elif kind is ast.If:
             test = dotted(node.test)  # type: ignore[attr-defined]
-            if ctx.function is not None and not ctx.guard[3] and _is_lazy_test(node.test):  # type: ignore[attr-defined]
+            if (
+                ctx.function is not None
+                and not ctx.guard[3]
+                and _is_lazy_test(node.test, ctx.function)  # type: ignore[attr-defined]
+            ):
                 # `if self._x is None:` runs its body once: lazy initialisation
                 stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
                 stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
@@ -696,7 +714,20 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
             stack.extend(reversed(node.body))  # type: ignore[attr-defined]
             ctx.guard = (*ctx.guard[:3], True)
             continue
+        elif kind is ast.comprehension:
+            loop_target = node.target  # type: ignore[attr-defined]
+            if ctx.function is not None and type(loop_target) is Name:
+                ctx.function.local_types[loop_target.id] = ""  # bound by the loop: unknown
         elif kind is ast.For or kind is ast.AsyncFor:
+            loop_target = node.target  # type: ignore[attr-defined]
+            if ctx.function is not None and type(loop_target) is Name:
+                ctx.function.local_types[loop_target.id] = ""  # rebound by the loop: unknown
+            iterated = node.iter  # type: ignore[attr-defined]
+            if ctx.function is not None and type(iterated) is Call:
+                name = dotted(iterated)
+                if name is not None:
+                    # iterating a generator runs its body here, as `with` does
+                    ctx.function.managed += (name,)
             target = node.target  # type: ignore[attr-defined]
             if (
                 type(target) is Name

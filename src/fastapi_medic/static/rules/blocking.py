@@ -6,7 +6,13 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Applicability, Cause, Edit, Finding, Fix, Location, Severity
 from fastapi_medic.static.callgraph import AsyncCall
-from fastapi_medic.static.catalog_blocking import ENGINE, FILE, SESSION, BlockingKind
+from fastapi_medic.static.catalog_blocking import (
+    ENGINE,
+    FILE,
+    FILE_METADATA,
+    SESSION,
+    BlockingKind,
+)
 from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.walker import StaticRule
 
@@ -374,7 +380,10 @@ def _location(item: AsyncCall) -> Location:
 
 
 def _severity(kind: BlockingKind) -> Severity:
-    # Local file I/O is usually short; network, sleeps and databases are not.
+    # A stat call takes microseconds on a local disk, file I/O is usually short; network,
+    # sleeps and databases are not.
+    if kind is FILE_METADATA:
+        return Severity.INFO
     return Severity.WARNING if kind is FILE else Severity.ERROR
 
 
