@@ -230,7 +230,10 @@ def check_paths(
     if progress:
         progress(f"{len(tasks)} files under {root}")
     cache = _cache_for(config, root, use_cache)
-    digests, stats = _digests(tasks, cache)
+    if use_cache or fix:
+        digests, stats = _digests(tasks, cache)
+    else:  # nothing is cached and no file is rewritten: no need to hash the tree
+        digests, stats = {task.rel: "" for task in tasks}, {}
     selected = list(
         iter_selected(_static_rules(), (*config.select, *config.extend_select), config.ignore)
     )

@@ -507,10 +507,11 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
                     findings.extend(result)
 
         if kind is Name:
-            fn_now = ctx.function
-            if fn_now is not None and node.ctx.__class__ is Store:  # type: ignore[attr-defined]
-                # any other binding makes the name local, of unknown type
-                fn_now.local_types.setdefault(node.id, "")  # type: ignore[attr-defined]
+            if node.ctx.__class__ is Store:  # type: ignore[attr-defined]
+                fn_now = ctx.function
+                if fn_now is not None:
+                    # any other binding makes the name local, of unknown type
+                    fn_now.local_types.setdefault(node.id, "")  # type: ignore[attr-defined]
             continue
         if kind is Call:
             callee = dotted(node.func)  # type: ignore[attr-defined]
