@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import ast
 from collections.abc import Callable, Iterable, Sequence
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from fastapi_medic.findings import Finding, Location
 from fastapi_medic.registry import Rule
@@ -27,6 +27,10 @@ from fastapi_medic.static.model import (
     Ref,
     SimpleValue,
 )
+
+if TYPE_CHECKING:
+    from fastapi_medic.static.context import ProjectContext
+    from fastapi_medic.static.project import Project
 
 __all__ = ["StaticRule", "WalkContext", "dotted", "simple_value", "summarize"]
 
@@ -58,7 +62,7 @@ class StaticRule(Rule):
     #: Set by subclasses that implement ``check_project``.
     project_wide: ClassVar[bool] = False
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Yield findings about the whole project (the default has none)."""
         return ()
 

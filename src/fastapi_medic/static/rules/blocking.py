@@ -14,6 +14,7 @@ from fastapi_medic.static.catalog_blocking import (
     BlockingKind,
 )
 from fastapi_medic.static.context import ProjectContext
+from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = [
@@ -96,9 +97,8 @@ class BlockingCallInAsyncFunction(StaticRule):
     tags = frozenset({"async", "performance"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report each catalogued call written directly in an async function."""
-        assert isinstance(ctx, ProjectContext)  # the engine passes one
         for item in ctx.async_calls:
             if not item.direct or item.path.kind in (SESSION, ENGINE):
                 continue
@@ -176,9 +176,8 @@ class BlockingCallThroughCallGraph(StaticRule):
     tags = frozenset({"async", "performance", "call-graph"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report each call from async code into project code that ends up blocking."""
-        assert isinstance(ctx, ProjectContext)  # the engine passes one
         for item in ctx.async_calls:
             if item.direct:
                 continue
@@ -271,9 +270,8 @@ class SyncSessionInAsyncFunction(StaticRule):
     tags = frozenset({"async", "sqlalchemy"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report the first sync session or engine call of each async function."""
-        assert isinstance(ctx, ProjectContext)  # the engine passes one
         seen: set[tuple[str, str]] = set()
         counts: dict[tuple[str, str], int] = {}
         first: dict[tuple[str, str], AsyncCall] = {}
@@ -350,9 +348,8 @@ class AsyncRouteWithoutAwait(StaticRule):
     tags = frozenset({"async", "fastapi"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report async endpoints and dependencies that never await and do block."""
-        assert isinstance(ctx, ProjectContext)  # the engine passes one
         blocking: dict[tuple[str, str], AsyncCall] = {}
         for item in ctx.async_calls:
             blocking.setdefault((item.rel, item.function.qualname), item)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from fastapi_medic.findings import Applicability, Cause, Edit, Finding, Fix, Location, Severity
 from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.model import CallRef, FunctionInfo, Param
+from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = ["CallInDependencyDefault", "DependencyCalledNotPassed"]
@@ -56,12 +57,6 @@ IMMUTABLE = frozenset(
         "IntEnum",
     }
 )
-
-
-def _ctx(ctx: object) -> ProjectContext:
-    if not isinstance(ctx, ProjectContext):
-        raise TypeError("project rules need a ProjectContext")
-    return ctx
 
 
 def _is_marker(pc: ProjectContext, rel: str, fn: FunctionInfo, func: str) -> bool:
@@ -161,9 +156,9 @@ class CallInDependencyDefault(StaticRule):
     tags = frozenset({"fastapi", "dependencies"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report non-marker calls in the defaults of endpoints and dependencies."""
-        pc = _ctx(ctx)
+        pc = ctx
         for rel, qualname in sorted(pc.endpoints | pc.dependency_functions):
             fn = pc.project.function(rel, qualname)
             if fn is None:
@@ -270,9 +265,9 @@ class DependencyCalledNotPassed(StaticRule):
     tags = frozenset({"fastapi", "dependencies"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report ``Depends(provider())`` and ``next(generator_dependency())``."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         seen: set[tuple[str, int]] = set()
         for rel, where, call in _depends_calls(pc):

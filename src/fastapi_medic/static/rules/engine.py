@@ -12,6 +12,7 @@ from fastapi_medic.findings import Cause, Finding, Frame, Location, Severity
 from fastapi_medic.static.callgraph import decorator_names
 from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.model import LAZY, CallRef, Ref
+from fastapi_medic.static.project import Project
 from fastapi_medic.static.sqla import (
     ENGINE_FACTORIES,
     engine_url,
@@ -29,12 +30,6 @@ __all__ = [
 ]
 
 _ONCE = frozenset({"lru_cache", "cache", "cached"})
-
-
-def _ctx(ctx: object) -> ProjectContext:
-    if not isinstance(ctx, ProjectContext):
-        raise TypeError("project rules need a ProjectContext")
-    return ctx
 
 
 @dataclass(frozen=True)
@@ -114,9 +109,9 @@ class EnginePerRequest(StaticRule):
     tags = frozenset({"sqlalchemy"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report engine factories called from request-handling functions."""
-        pc = _ctx(ctx)
+        pc = ctx
         for item in engine_calls(pc):
             if item.where is None or (item.rel, item.where) not in pc.request_reachable:
                 continue
@@ -173,9 +168,9 @@ class EngineDriverMismatch(StaticRule):
     tags = frozenset({"sqlalchemy"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report engine factories whose literal URL names the wrong kind of driver."""
-        pc = _ctx(ctx)
+        pc = ctx
         for item in engine_calls(pc):
             url = engine_url(pc.project, item.rel, item.call)
             parsed = url_driver(url) if url else None
@@ -294,9 +289,9 @@ class PoolExceedsServerConnections(StaticRule):
     tags = frozenset({"sqlalchemy", "deployment"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report engines whose pools, times the workers, exceed the connection limit."""
-        pc = _ctx(ctx)
+        pc = ctx
         workers = _declared_workers(pc)
         if workers is None:
             return
@@ -419,9 +414,9 @@ class PoolSmallerThanThreadpool(StaticRule):
     tags = frozenset({"sqlalchemy", "deployment"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report a single sync engine whose pool cannot serve every sync request thread."""
-        pc = _ctx(ctx)
+        pc = ctx
         engines = [e for e in engine_calls(pc) if e.where is None and e.kind == "sync"]
         if len(engines) != 1:
             return  # with several engines, which one a route uses is not known statically

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Location, Severity
 from fastapi_medic.static.context import ProjectContext
+from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule, WalkContext, dotted
 
 __all__ = ["AsyncClientAtImport", "DanglingTask", "NestedEventLoop"]
@@ -170,9 +171,8 @@ class NestedEventLoop(StaticRule):
     tags = frozenset({"async"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report loop-starting calls where a loop already runs or per request."""
-        assert isinstance(ctx, ProjectContext)  # the engine passes one
         model = ctx.project
         for rel, summary in model.modules.items():
             for fn in summary.functions.values():
@@ -289,9 +289,8 @@ class AsyncClientAtImport(StaticRule):
     preview = True
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level construction of loop-bound objects."""
-        assert isinstance(ctx, ProjectContext)  # the engine passes one
         model = ctx.project
         for rel, summary in model.modules.items():
             for name, call in summary.assigned_calls.items():

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Iterator
 from fastapi_medic.findings import Cause, Finding, Frame, Location, Severity
 from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.model import CallRef, FunctionInfo, Ref
+from fastapi_medic.static.project import Project
 from fastapi_medic.static.sqla import SESSION_FACTORIES, external_call, resolved_session
 from fastapi_medic.static.walker import StaticRule
 
@@ -18,12 +19,6 @@ __all__ = [
     "SessionInBackgroundTask",
     "SessionNotClosed",
 ]
-
-
-def _ctx(ctx: object) -> ProjectContext:
-    if not isinstance(ctx, ProjectContext):
-        raise TypeError("project rules need a ProjectContext")
-    return ctx
 
 
 class SessionAtImport(StaticRule):
@@ -89,9 +84,9 @@ class SessionAtImport(StaticRule):
     tags = frozenset({"sqlalchemy"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level and app-state sessions that request code uses."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         if not pc.imports_any("sqlalchemy", "sqlmodel"):
             return
@@ -210,9 +205,9 @@ class SessionDependencyNotClosed(StaticRule):
     tags = frozenset({"sqlalchemy", "dependencies"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report session dependencies without a guaranteed close."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         for rel, qualname in sorted(pc.dependency_functions):
             fn = model.function(rel, qualname)
@@ -338,9 +333,9 @@ class SessionNotClosed(StaticRule):
     tags = frozenset({"sqlalchemy"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report sessions created by plain calls in request code and not closed safely."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         if not pc.imports_any("sqlalchemy", "sqlmodel"):
             return
@@ -445,9 +440,9 @@ class SessionInBackgroundTask(StaticRule):
     tags = frozenset({"sqlalchemy", "background-tasks"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report request sessions passed to work that runs after the response."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         for rel, summary in model.modules.items():
             for where, call in summary.arg_calls:
@@ -517,9 +512,9 @@ class AsyncSessionExpiresOnCommit(StaticRule):
     tags = frozenset({"sqlalchemy", "async"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report async session factories that keep the default ``expire_on_commit``."""
-        model = _ctx(ctx).project
+        model = ctx.project
         for rel, summary in model.modules.items():
             for where, call in summary.arg_calls:
                 if call.func.rpartition(".")[2] not in ("sessionmaker", "async_sessionmaker"):

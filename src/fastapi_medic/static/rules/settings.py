@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Location, Severity
 from fastapi_medic.static.context import ProjectContext
+from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = ["EnvironmentReadAtImport", "SettingsInRouteModule"]
@@ -19,12 +20,6 @@ _BASE_SETTINGS = frozenset(
         "pydantic.v1.BaseSettings",
     }
 )
-
-
-def _ctx(ctx: object) -> ProjectContext:
-    if not isinstance(ctx, ProjectContext):
-        raise TypeError("project rules need a ProjectContext")
-    return ctx
 
 
 def _route_modules(pc: ProjectContext) -> set[str]:
@@ -91,9 +86,9 @@ class EnvironmentReadAtImport(StaticRule):
     tags = frozenset({"settings"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level ``os.environ[...]`` in modules the app imports."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         if not any(summary.env_reads for summary in model.modules.values()):
             return
@@ -183,9 +178,9 @@ class SettingsInRouteModule(StaticRule):
     tags = frozenset({"settings", "dependencies"})
     project_wide = True
 
-    def check_project(self, project: object, ctx: object) -> Iterable[Finding]:
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level settings objects in modules with routes."""
-        pc = _ctx(ctx)
+        pc = ctx
         model = pc.project
         for rel in sorted(_route_modules(pc)):
             summary = model.modules.get(rel)
