@@ -10,7 +10,7 @@ from fastapi_medic.static.model import CallRef, FunctionInfo, Param
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
-__all__ = ["CallInDependencyDefault", "DependencyCalledNotPassed"]
+__all__ = ["CallInDependencyDefault", "DependencyCalledNotPassed", "ParameterTypeNotInjectable"]
 
 #: FastAPI's parameter markers: a call of one of these as a default is how FastAPI is used.
 MARKERS = frozenset(
@@ -344,3 +344,103 @@ def _called_provider_is_wrong(
     summary = model.modules.get(rel)
     nested = summary is not None and f"{provider.qualname}.{returned}" in summary.functions
     return not nested and returned != "<lambda>" and not returned.endswith("()")
+
+
+#: Types FastAPI cannot build from a request: a parameter of one of them needs `Depends`.
+UNINJECTABLE = {
+    "sqlalchemy.orm.Session": "a SQLAlchemy session",
+    "sqlalchemy.ext.asyncio.AsyncSession": "a SQLAlchemy session",
+    "sqlalchemy.engine.Engine": "a SQLAlchemy engine",
+    "sqlalchemy.ext.asyncio.AsyncEngine": "a SQLAlchemy engine",
+    "httpx.Client": "an HTTP client",
+    "httpx.AsyncClient": "an HTTP client",
+    "requests.Session": "an HTTP client",
+    "redis.Redis": "a Redis client",
+    "redis.asyncio.Redis": "a Redis client",
+}
+
+
+class ParameterTypeNotInjectable(StaticRule):
+    """A route or dependency parameter whose type FastAPI cannot provide.
+
+    ## What it does
+    Checks for parameters of endpoints and dependencies annotated with a resource type,
+    such as a SQLAlchemy `Session`, an engine or an HTTP client, with no `Depends(...)`
+    default and no `Annotated[..., Depends(...)]` marker.
+
+    ## Why it matters
+    FastAPI reads such a parameter as a request field and cannot build a schema for it:
+    the app fails at import with `FastAPIError: Invalid args for response field`, or, for
+    a dependency called by hand, with `TypeError: missing argument`. The annotation alone
+    never injects anything; the provider has to be named.
+
+    ## Example
+    ```python
+    from fastapi import FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.orm import Session
+
+    app = FastAPI()
+
+
+    @app.get("/count")
+    def count(db: Session):
+        return db.execute(text("select 1")).scalar_one()
+    ```
+
+    Use instead:
+    ```python
+    from typing import Annotated
+
+    from fastapi import Depends, FastAPI
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.orm import Session, sessionmaker
+
+    SessionLocal = sessionmaker(bind=create_engine("sqlite:///app.db"))
+    app = FastAPI()
+
+
+    def get_db():
+        with SessionLocal() as db:
+            yield db
+
+
+    @app.get("/count")
+    def count(db: Annotated[Session, Depends(get_db)]):
+        return db.execute(text("select 1")).scalar_one()
+    ```
+    """
+
+    code = "MED305"
+    name = "parameter-type-not-injectable"
+    severity = Severity.ERROR
+    cause = Cause.DEPENDENCY_SIGNATURE
+    tags = frozenset({"fastapi", "dependencies"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report resource-typed parameters that nothing injects."""
+        for rel, qualname in sorted(ctx.endpoints | ctx.dependency_functions):
+            fn = ctx.project.function(rel, qualname)
+            if fn is None:
+                continue
+            for param in fn.params:
+                if not param.annotation or param.metadata or param.has_default:
+                    continue
+                if param.name in ("self", "cls"):
+                    continue
+                symbol = ctx.project.resolve(rel, None, param.annotation)
+                if symbol is None or symbol.kind != "external":
+                    continue
+                what = UNINJECTABLE.get(symbol.external)
+                if what is None:
+                    continue
+                _, metadata = ctx.project.alias_metadata(rel, fn, param.annotation)
+                if metadata:
+                    continue
+                yield self.finding(
+                    f"`{param.name}: {param.annotation}` is {what}; FastAPI cannot inject it",
+                    location=Location(rel, param.line, param.column),
+                    fix=f"Use `Annotated[{param.annotation}, Depends(provider)]`",
+                    subject=ctx.route_label(rel, fn),
+                )

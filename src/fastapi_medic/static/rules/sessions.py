@@ -14,6 +14,7 @@ from fastapi_medic.static.walker import StaticRule
 
 __all__ = [
     "AsyncSessionExpiresOnCommit",
+    "AsyncSessionInSyncFunction",
     "SessionAtImport",
     "SessionDependencyNotClosed",
     "SessionInBackgroundTask",
@@ -538,3 +539,125 @@ class AsyncSessionExpiresOnCommit(StaticRule):
                     location=Location(rel, call.line, call.column),
                     fix="Pass `expire_on_commit=False`",
                 )
+
+
+_ASYNC_SESSION_METHODS = frozenset(
+    {
+        "execute",
+        "scalars",
+        "scalar",
+        "get",
+        "commit",
+        "flush",
+        "refresh",
+        "rollback",
+        "close",
+        "merge",
+        "delete",
+        "stream",
+        "run_sync",
+    }
+)
+
+
+class AsyncSessionInSyncFunction(StaticRule):
+    """An async SQLAlchemy session or engine used from a plain `def`.
+
+    ## What it does
+    Checks for calls of an `AsyncSession`'s or async engine's coroutine methods (`execute`,
+    `commit`, `get`, `connect`, ...) inside a sync `def`, where they cannot be awaited.
+
+    ## Why it matters
+    The call only creates a coroutine: nothing reaches the database, the write is silently
+    lost, and Python warns `coroutine ... was never awaited` at some later point. It often
+    appears when an endpoint is turned into `def` to fix a blocking call while it still
+    uses the async session.
+
+    ## Example
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+    engine = create_async_engine("postgresql+asyncpg://app@db/app")
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+    app = FastAPI()
+
+
+    async def get_db():
+        async with SessionLocal() as db:
+            yield db
+
+
+    @app.post("/audit")
+    def audit(db: AsyncSession = Depends(get_db)):
+        db.execute(text("insert into audit(event) values ('seen')"))
+        return {"ok": True}
+    ```
+
+    Use instead:
+    ```python
+    from fastapi import Depends, FastAPI
+    from sqlalchemy import text
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
+
+    engine = create_async_engine("postgresql+asyncpg://app@db/app")
+    SessionLocal = async_sessionmaker(engine, expire_on_commit=False)
+    app = FastAPI()
+
+
+    async def get_db():
+        async with SessionLocal() as db:
+            yield db
+
+
+    @app.post("/audit")
+    async def audit(db: AsyncSession = Depends(get_db)):
+        await db.execute(text("insert into audit(event) values ('seen')"))
+        return {"ok": True}
+    ```
+    """
+
+    code = "MED210"
+    name = "async-session-in-sync-function"
+    severity = Severity.ERROR
+    cause = Cause.SESSION_STATE
+    tags = frozenset({"sqlalchemy", "async"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report coroutine methods of async sessions and engines called from sync code."""
+        model = ctx.project
+        if not ctx.imports_any("sqlalchemy", "sqlmodel"):
+            return
+        for rel, summary in model.modules.items():
+            for fn in summary.functions.values():
+                if fn.is_async or fn.qualname == "<lambda>":
+                    continue
+                for site in fn.calls:
+                    method = site.callee.rpartition(".")[2]
+                    if method not in _ASYNC_SESSION_METHODS and method not in ("connect", "begin"):
+                        continue
+                    symbol = model.resolve_call(rel, fn, site)
+                    if symbol is None or symbol.kind != "external":
+                        continue
+                    owner = symbol.external.rpartition(".")[0]
+                    if owner in _ASYNC_SESSIONS and method in _ASYNC_SESSION_METHODS:
+                        what = "session"
+                    elif owner == "sqlalchemy.ext.asyncio.create_async_engine()":
+                        what = "engine"
+                    else:
+                        continue
+                    yield self.finding(
+                        f"Async {what} `.{method}()` in sync `{fn.name}` is never awaited",
+                        location=Location(
+                            rel, site.line, site.column, site.end_line, site.end_column
+                        ),
+                        fix="Make the function `async def` and `await` the call",
+                        subject=ctx.route_label(rel, fn),
+                    )
+
+
+_ASYNC_SESSIONS = frozenset(
+    {"sqlalchemy.ext.asyncio.AsyncSession()", "sqlalchemy.ext.asyncio.async_sessionmaker()()"}
+)
