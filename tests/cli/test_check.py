@@ -307,6 +307,53 @@ class TestExampleApp:
         }
         assert {82, 89} <= reported
 
+    @pytest.mark.parametrize(
+        ("family", "expected"),
+        [
+            pytest.param(
+                "MED1",
+                {
+                    ("MED101", "app/routers/orders.py", 82),
+                    ("MED101", "app/routers/orders.py", 89),
+                    ("MED102", "app/routers/orders.py", 102),
+                    ("MED102", "app/routers/products.py", 75),
+                    ("MED103", "app/routers/orders.py", 42),
+                    ("MED103", "app/routers/customers.py", 88),
+                },
+                id="async",
+            ),
+            pytest.param(
+                "MED2",
+                {
+                    ("MED201", "app/repositories/orders.py", 14),
+                    ("MED202", "app/routers/customers.py", 38),
+                    ("MED203", "app/routers/health.py", 22),
+                },
+                id="sessions-and-engines",
+            ),
+            pytest.param(
+                "MED3",
+                {
+                    ("MED301", "app/routers/products.py", 61),
+                    ("MED304", "app/routers/products.py", 20),
+                },
+                id="dependencies-and-settings",
+            ),
+        ],
+    )
+    def test_json_report_of_each_family_names_the_planted_problems(
+        self, family: str, expected: set[tuple[str, str, int]]
+    ) -> None:
+        # examples/shop/README.md lists these problems with their files and lines.
+        done = run_module("check", "--no-cache", "--select", family, "--format", "json", SHOP)
+
+        report = json.loads(done.stdout)
+        found = {
+            (f["code"], f["location"]["path"], f["location"]["line"]) for f in report["findings"]
+        }
+        assert expected <= found
+        assert all(code.startswith(family) for code, _, _ in found)
+
 
 class TestConsoleScript:
     def test_python_m_exits_0_on_a_clean_project(self, make_project: MakeProject) -> None:

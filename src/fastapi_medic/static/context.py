@@ -64,13 +64,26 @@ class ProjectContext:
 
     @cached_property
     def dependency_functions(self) -> frozenset[tuple[str, str]]:
-        """(module, qualname) of every function used as a dependency of some route."""
+        """(module, qualname) of every function used as a dependency of some route.
+
+        A class used as a dependency contributes its ``__init__``: FastAPI injects its
+        parameters the same way.
+        """
         found: set[tuple[str, str]] = set()
         for route in self.app.routes:
             for top in route.dependencies:
                 for dep in top.walk():
-                    if dep.symbol is not None and dep.symbol.kind == "function":
-                        found.add((dep.symbol.rel, dep.symbol.qualname))
+                    symbol = dep.symbol
+                    if symbol is None:
+                        continue
+                    if symbol.kind == "function":
+                        found.add((symbol.rel, symbol.qualname))
+                    elif symbol.kind == "class" and not symbol.instance:
+                        for owner, info in self.project.mro(symbol.rel, symbol.qualname):
+                            init = info.methods.get("__init__")
+                            if init is not None:
+                                found.add((owner, init))
+                                break
         return frozenset(found)
 
     @cached_property
