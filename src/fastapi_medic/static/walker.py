@@ -386,8 +386,17 @@ def _is_lazy_test(test: ast.expr, fn: FunctionInfo) -> bool:
         if isinstance(node, ast.Attribute):
             return True
         if isinstance(node, ast.Name):
-            return node.id not in fn.local_types and all(p.name != node.id for p in fn.params)
+            local = fn.local_types.get(node.id)
+            if local is not None and local.endswith(".get()"):
+                # engine = CACHE.get(key); if engine is None: ... memoized in CACHE
+                return is_global(local.partition(".")[0])
+            return is_global(node.id)
         return False
+
+    def is_global(name: str) -> bool:
+        if name in ("self", "cls"):
+            return True
+        return name not in fn.local_types and all(p.name != name for p in fn.params)
 
     if isinstance(test, ast.UnaryOp) and isinstance(test.op, ast.Not):
         return lasting(test.operand)
