@@ -61,14 +61,14 @@ def test_prefixes_concatenate_when_routers_are_nested_three_levels(project: Path
 
                 v1.include_router(items, prefix="/shop")
                 api.include_router(v1)
-                app.include_router(api, prefix="/root")
+                app.include_router(api, prefix="/base")
             """
         },
     )
 
     routes = _routes(project)
 
-    assert set(routes) == {"GET /root/api/v1/shop/items/{item_id}", "GET /root/api/health"}
+    assert set(routes) == {"GET /base/api/v1/shop/items/{item_id}", "GET /base/api/health"}
     assert all(route.mounted for route in routes.values())
 
 
