@@ -99,9 +99,25 @@ def _workers(config: Config) -> int:
     return os.cpu_count() or 1
 
 
+def _code_fingerprint() -> str:
+    """A digest of the analyser's own source: summaries cached by other code are not reused,
+    even when the version number did not change (an editable install, a development tree)."""
+    global _CODE_FINGERPRINT  # noqa: PLW0603 - computed once per process
+    if _CODE_FINGERPRINT is None:
+        digest = hashlib.blake2b(digest_size=8)
+        for path in sorted(Path(__file__).parent.rglob("*.py")):
+            digest.update(path.read_bytes())
+        _CODE_FINGERPRINT = digest.hexdigest()
+    return _CODE_FINGERPRINT
+
+
+_CODE_FINGERPRINT: str | None = None
+
+
 def _cache_for(config: Config, root: Path, use_cache: bool) -> Cache:
     directory = (_config_root(config, root) / config.cache_dir) if use_cache else None
-    return Cache(directory, f"{__version__}-{SUMMARY_FORMAT}-{config.fingerprint()}")
+    key = f"{__version__}-{SUMMARY_FORMAT}-{_code_fingerprint()}-{config.fingerprint()}"
+    return Cache(directory, key)
 
 
 def _summaries(

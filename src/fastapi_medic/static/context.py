@@ -10,7 +10,7 @@ from fastapi_medic.findings import Frame
 from fastapi_medic.static.callgraph import AsyncCall, CallGraph
 from fastapi_medic.static.catalog_blocking import BlockingCatalogue, default_catalogue
 from fastapi_medic.static.fastapi_model import AppModel, build_app_model
-from fastapi_medic.static.model import FunctionInfo
+from fastapi_medic.static.model import CallRef, FunctionInfo
 from fastapi_medic.static.project import Project
 
 __all__ = ["ProjectContext"]
@@ -111,7 +111,21 @@ class ProjectContext:
         project functions they call (a few levels down)."""
         from fastapi_medic.static.callgraph import reachable
 
-        return reachable(self.project, self.endpoints | self.dependency_functions)
+        return reachable(self.project, self.endpoints | self.dependency_functions | self.hooks)
+
+    @cached_property
+    def hooks(self) -> frozenset[tuple[str, str]]:
+        """Middleware functions and exception handlers registered with decorators."""
+        found: set[tuple[str, str]] = set()
+        for rel, summary in self.project.modules.items():
+            for fn in summary.functions.values():
+                for decorator in fn.decorators:
+                    value = decorator.value
+                    if isinstance(value, CallRef) and value.func.endswith(
+                        (".middleware", ".exception_handler")
+                    ):
+                        found.add((rel, fn.qualname))
+        return frozenset(found)
 
     @staticmethod
     def frame(rel: str, fn: FunctionInfo, line: int | None = None) -> Frame:

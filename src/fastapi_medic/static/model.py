@@ -185,6 +185,8 @@ class ModuleSummary:
     state_assigns: list[tuple[str | None, str, str, int, int]] = dataclasses.field(
         default_factory=list
     )
+    #: broad ``except`` handlers: (function, line, column, outcome, logged)
+    handlers: list[tuple[str, int, int, str, str]] = dataclasses.field(default_factory=list)
     #: module-level names bound to a string or int literal
     constants: dict[str, str | int] = dataclasses.field(default_factory=dict)
     #: module-level ``Annotated`` aliases: name -> (type, metadata)

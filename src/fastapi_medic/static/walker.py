@@ -728,6 +728,11 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
             stack.extend(reversed(node.body))  # type: ignore[attr-defined]
             ctx.guard = (*ctx.guard[:3], True)
             continue
+        elif kind is ast.ExceptHandler:
+            if ctx.function is not None:
+                facts = _handler_facts(node)  # type: ignore[arg-type]
+                if facts is not None:
+                    summary.handlers.append((ctx.function.qualname, *facts))
         elif kind is ast.comprehension:
             loop_target = node.target  # type: ignore[attr-defined]
             if ctx.function is not None and type(loop_target) is Name:
@@ -788,6 +793,107 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
             elif value is not None:
                 stack.append(value)
     return summary
+
+
+_BROAD = frozenset({"Exception", "BaseException", "builtins.Exception", "builtins.BaseException"})
+_TRACEBACK_CALLS = frozenset(
+    {
+        "exception",
+        "aexception",
+        "print_exc",
+        "print_exception",
+        "format_exc",
+        "capture_exception",
+        "opt",
+    }
+)
+_LOG_METHODS = frozenset(
+    {
+        "error",
+        "critical",
+        "warning",
+        "warn",
+        "info",
+        "debug",
+        "log",
+        "fatal",
+        "aerror",
+        "acritical",
+        "awarning",
+        "ainfo",
+        "adebug",
+    }
+)
+
+
+#: Calls that only turn the exception into text or a new error: they report nothing.
+_FORMATTERS = frozenset({"str", "repr", "format", "type", "len", "isinstance", "getattr", "print"})
+_RAISED = ("Response", "Exception", "Error")
+
+
+def _handler_facts(handler: ast.ExceptHandler) -> tuple[int, int, str, str] | None:
+    """What a broad ``except`` does: (line, column, outcome, logged), or None if not broad.
+
+    outcome is "pass" (the error vanishes), "500" (a 500 response or HTTPException replaces
+    it) or "other"; logged is "traceback", "message" or "none".
+    """
+    caught = handler.type
+    if caught is not None:
+        names = list(caught.elts) if isinstance(caught, ast.Tuple) else [caught]
+        if not any((dotted(n) or "") in _BROAD for n in names):
+            return None
+    body = handler.body
+    if all(
+        isinstance(s, (ast.Pass, ast.Continue))
+        or (isinstance(s, ast.Expr) and isinstance(s.value, ast.Constant))
+        for s in body
+    ):
+        outcome = "pass"
+    else:
+        outcome = "other"
+    logged = "none"
+    name = handler.name
+    for node in (n for s in body for n in ast.walk(s)):
+        if isinstance(node, ast.Raise) and node.exc is None:
+            return None  # re-raised: somebody else reports it
+        if isinstance(node, ast.Call):
+            func = dotted(node.func) or ""
+            tail = func.rpartition(".")[2]
+            hands_over = name is not None and any(
+                isinstance(a, ast.Name) and a.id == name for a in node.args
+            )
+            if tail in _TRACEBACK_CALLS or (
+                tail in _LOG_METHODS and any(k.arg == "exc_info" for k in node.keywords)
+            ):
+                logged = "traceback"
+            elif tail in _LOG_METHODS and logged == "none" and "." in func:
+                logged = "message"
+            elif (
+                hands_over
+                and tail not in _LOG_METHODS
+                and func not in _FORMATTERS
+                and not func.endswith(_RAISED)
+            ):
+                logged = "traceback"  # report_failure(exc): the helper may well log it
+            elif outcome != "pass" and _is_server_error(node):
+                outcome = "500"
+    return handler.lineno, handler.col_offset, outcome, logged
+
+
+def _is_server_error(call: ast.Call) -> bool:
+    """``JSONResponse(status_code=500, ...)``, ``HTTPException(500, ...)`` and the like."""
+    func = dotted(call.func) or ""
+    if not func.endswith(("Response", "HTTPException")):
+        return False
+    values = [*call.args[:1], *(k.value for k in call.keywords if k.arg == "status_code")]
+    for value in values:
+        # 500 only: 502-504 name an upstream's failure, on purpose
+        if isinstance(value, ast.Constant) and isinstance(value.value, int):
+            return bool(value.value == 500)
+        name = dotted(value) or ""
+        if name.endswith("HTTP_500_INTERNAL_SERVER_ERROR"):
+            return True
+    return False
 
 
 def _record_env_reads(value: ast.expr, summary: ModuleSummary) -> None:

@@ -7,12 +7,13 @@ from fastapi_medic.static.rules import (
     dependencies,
     engine,
     event_loop,
+    logging,
     sessions,
     settings,
     tool,
 )
 
 #: Every family module; a test checks that no rule module is missing from this list.
-FAMILIES = (blocking, dependencies, engine, event_loop, sessions, settings, tool)
+FAMILIES = (blocking, dependencies, engine, event_loop, logging, sessions, settings, tool)
 
 __all__ = ["FAMILIES"]
