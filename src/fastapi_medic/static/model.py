@@ -185,6 +185,10 @@ class ModuleSummary:
     state_assigns: list[tuple[str | None, str, str, int, int]] = dataclasses.field(
         default_factory=list
     )
+    #: logging and print calls: (function or None, callee, line, column, what the args show)
+    log_calls: list[tuple[str | None, str, int, int, tuple[str, ...]]] = dataclasses.field(
+        default_factory=list
+    )
     #: broad ``except`` handlers: (function, line, column, outcome, logged)
     handlers: list[tuple[str, int, int, str, str]] = dataclasses.field(default_factory=list)
     #: module-level names bound to a string or int literal

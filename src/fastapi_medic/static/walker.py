@@ -553,6 +553,18 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
                         fn_now.closed_in_finally += (receiver,)
                     else:
                         fn_now.closed += (receiver,)
+                if method in _LOG_CALLS or callee == "print":
+                    mentions = _mentions(node)  # type: ignore[arg-type]
+                    if mentions:
+                        summary.log_calls.append(
+                            (
+                                fn_now.qualname if fn_now else None,
+                                callee,
+                                node.lineno,  # type: ignore[attr-defined]
+                                node.col_offset,  # type: ignore[attr-defined]
+                                mentions,
+                            )
+                        )
                 if method in ARG_CALLS or (fn_now is None and method in _MODULE_ARG_CALLS):
                     ref = simple_value(node)  # type: ignore[arg-type]
                     if isinstance(ref, CallRef):
@@ -829,6 +841,84 @@ _LOG_METHODS = frozenset(
 #: Calls that only turn the exception into text or a new error: they report nothing.
 _FORMATTERS = frozenset({"str", "repr", "format", "type", "len", "isinstance", "getattr", "print"})
 _RAISED = ("Response", "Exception", "Error")
+
+
+_LOG_CALLS = frozenset(
+    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+)
+_PAYLOAD_CALLS = frozenset({"body", "json", "form"})
+_DUMPS = frozenset({"model_dump", "dict", "model_dump_json", "json"})
+
+
+_MASKING = ("hash", "mask", "redact", "obfuscat", "truncat", "censor", "anonymi", "abbreviat")
+
+
+def _masks(method: str) -> bool:
+    """Calls whose result no longer shows the secret (a flag, a length, a digest)."""
+    lowered = method.lower()
+    return method in ("bool", "len", "type", "isinstance", "id", "callable") or any(
+        part in lowered for part in _MASKING
+    )
+
+
+_CONTAINERS = (
+    ast.JoinedStr,
+    ast.FormattedValue,
+    ast.BinOp,
+    ast.Await,
+    ast.Tuple,
+    ast.List,
+    ast.Dict,
+)
+
+
+def _mentions(call: ast.Call) -> tuple[str, ...]:
+    """What a logging call's arguments show: names, attributes, dumped objects, payloads.
+
+    ``password`` and ``user.password`` -> "password"; ``payload.model_dump()`` ->
+    "dump:payload"; ``await request.body()`` -> "payload:request.body";
+    ``request.headers`` -> "headers:request.headers"; ``headers["Authorization"]`` -> the key.
+    """
+    found: list[str] = []
+    pending: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+    while pending and len(found) < 32:
+        node = pending.pop()
+        if isinstance(node, ast.Name):
+            found.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            # the attribute shown is the last one: `token.expires_in` shows no token
+            found.append(node.attr)
+            name = dotted(node)
+            if name is not None and name.endswith(("request.headers", "request.cookies")):
+                found.append(f"headers:{name}")
+            if isinstance(node.value, (ast.Call, ast.Subscript)):
+                pending.append(node.value)
+        elif isinstance(node, ast.Call):
+            func = dotted(node.func) or ""
+            receiver, _, method = func.rpartition(".")
+            if _masks(method):
+                continue  # bool(key), len(token), hash_token(token=...), mask(secret)
+            if method in _PAYLOAD_CALLS and receiver.endswith("request"):
+                found.append(f"payload:{func}")
+            elif method in _DUMPS and receiver:
+                found.append(f"dump:{receiver}")
+            pending.extend(node.args)
+            pending.extend(k.value for k in node.keywords)
+            if isinstance(node.func, ast.Attribute) and isinstance(
+                node.func.value, (ast.Call, ast.Subscript)
+            ):
+                pending.append(node.func.value)
+        elif isinstance(node, ast.Subscript):
+            key = node.slice
+            if isinstance(key, ast.Slice):
+                continue  # token[:8]: a deliberate prefix
+            if isinstance(key, ast.Constant) and isinstance(key.value, str):
+                found.append(key.value.lower().replace("-", "_"))
+            elif not isinstance(node.value, ast.Name):
+                pending.append(node.value)
+        elif isinstance(node, _CONTAINERS):
+            pending.extend(ast.iter_child_nodes(node))
+    return tuple(found)
 
 
 def _handler_facts(handler: ast.ExceptHandler) -> tuple[int, int, str, str] | None:

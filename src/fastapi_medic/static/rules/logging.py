@@ -9,7 +9,7 @@ from fastapi_medic.static.context import ProjectContext
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
-__all__ = ["ExceptionSwallowedInRequest", "PrintInRequestPath"]
+__all__ = ["ExceptionSwallowedInRequest", "PrintInRequestPath", "SecretInLog", "secret_name"]
 
 
 class ExceptionSwallowedInRequest(StaticRule):
@@ -183,3 +183,194 @@ class PrintInRequestPath(StaticRule):
                     fix="Use a module logger: `logging.getLogger(__name__)`",
                     subject=ctx.route_label(rel, fn),
                 )
+
+
+_SECRET_PARTS = frozenset(
+    {"password", "passwd", "pwd", "secret", "apikey", "authorization", "cookie", "credentials"}
+)
+_SECRET_TAILS = frozenset({"token", "key"})  # access_token, api_key, private_key; not tokens
+_SECRET_PAIRS = frozenset({("api", "key"), ("private", "key"), ("secret", "key")})
+#: Parts that make the identifier about a secret, not the secret (secret_name, token_count).
+_NOT_SECRET = frozenset(
+    {
+        "hash",
+        "hashed",
+        "length",
+        "len",
+        "count",
+        "reset",
+        "policy",
+        "min",
+        "max",
+        "name",
+        "names",
+        "path",
+        "endpoint",
+        "url",
+        "uri",
+        "manager",
+        "id",
+        "ids",
+        "type",
+        "arn",
+        "file",
+        "prefix",
+        "field",
+        "env",
+        "var",
+        "expiry",
+        "expires",
+        "ttl",
+        "valid",
+        "is",
+        "has",
+        "header",
+        "headers",
+        "mode",
+        "source",
+        "provider",
+    }
+)
+
+
+def secret_name(name: str) -> bool:
+    """True when an identifier names a secret value (``password``, ``access_token``,
+    ``api_key``), and not a derived or harmless one (``password_hash``, ``max_tokens``)."""
+    parts = [p for p in name.lower().replace("-", "_").split("_") if p]
+    if not parts or _NOT_SECRET.intersection(parts):
+        return False
+    if _SECRET_PARTS.intersection(parts):
+        return True
+    if parts[-1] == "token" or parts == ["key"]:
+        return len(parts) > 1 or parts == ["token"]
+    return len(parts) >= 2 and (parts[-2], parts[-1]) in _SECRET_PAIRS
+
+
+class SecretInLog(StaticRule):
+    """A password, token, key or whole request payload passed to a logger or `print`.
+
+    ## What it does
+    Checks for logging calls (`logger.info(...)`, `logging.warning(...)`, ...) and `print`
+    whose arguments show a secret: a variable or attribute named like one (`password`,
+    `access_token`, `api_key`, `client_secret`, `authorization`, `cookie`), a header looked
+    up by such a name, the request's headers, cookies or body (`await request.json()`), or
+    a Pydantic model dumped with `.model_dump()` / `.dict()` whose class has such a field.
+    F-strings, `%` arguments and `extra=` are all read. Names of derived values
+    (`password_hash`, `max_tokens`, `token_count`) are not secrets.
+
+    ## Why it matters
+    Logs are copied to aggregators, tickets, chat and laptops, and kept for months: a
+    credential written there is leaked to everyone who can read them, and rotating it is
+    the only remedy. Log an identifier (the user id, the key's last four characters)
+    instead of the value.
+
+    ## Example
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    logger = logging.getLogger(__name__)
+    app = FastAPI()
+
+
+    class Login(BaseModel):
+        email: str
+        password: str
+
+
+    @app.post("/login")
+    def login(payload: Login):
+        logger.info(f"login attempt {payload.email} {payload.password}")
+        return {"ok": True}
+    ```
+
+    Use instead:
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+    from pydantic import BaseModel
+
+    logger = logging.getLogger(__name__)
+    app = FastAPI()
+
+
+    class Login(BaseModel):
+        email: str
+        password: str
+
+
+    @app.post("/login")
+    def login(payload: Login):
+        logger.info("login attempt for %s", payload.email)
+        return {"ok": True}
+    ```
+    """
+
+    code = "MED406"
+    name = "secret-in-log"
+    severity = Severity.ERROR
+    cause = Cause.SECRETS
+    tags = frozenset({"logging", "security"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report log and print calls whose arguments carry a secret or a whole payload."""
+        model = ctx.project
+        for rel, summary in model.modules.items():
+            for where, callee, line, column, mentions in summary.log_calls:
+                fn = summary.functions.get(where) if where else None
+                if not self._is_log_call(model, rel, fn, callee):
+                    continue
+                what = self._secret(model, rel, fn, mentions)
+                if what is None:
+                    continue
+                yield self.finding(
+                    f"{what} written to the log",
+                    location=Location(rel, line, column),
+                    fix="Log an identifier instead of the value, or mask it",
+                    subject=ctx.route_label(rel, fn) if fn is not None else None,
+                )
+
+    @staticmethod
+    def _is_log_call(model: Project, rel: str, fn: object, callee: str) -> bool:
+        from fastapi_medic.static.model import FunctionInfo
+
+        where = fn if isinstance(fn, FunctionInfo) else None
+        if callee == "print":
+            symbol = model.resolve(rel, where, callee)
+            return symbol is not None and symbol.external == "print"
+        head = callee.split(".", 1)[0].lower()
+        if "log" in head:  # logger.info, log.error, logging.warning, verbose_logger.debug
+            return True
+        symbol = model.resolve(rel, where, callee)
+        return symbol is not None and symbol.external.startswith(
+            ("logging.", "structlog.", "loguru.")
+        )
+
+    @staticmethod
+    def _secret(model: Project, rel: str, fn: object, mentions: tuple[str, ...]) -> str | None:
+        from fastapi_medic.static.model import FunctionInfo
+
+        where = fn if isinstance(fn, FunctionInfo) else None
+        for mention in mentions:
+            kind, _, rest = mention.partition(":")
+            if not rest:
+                if secret_name(mention):
+                    return f"Secret `{mention}`"
+                continue
+            if kind == "payload":
+                return f"Request payload `{rest}()`"
+            if kind == "headers":
+                return f"Request `{rest.rpartition('.')[2]}`"
+            if kind == "dump":
+                symbol = model.resolve(rel, where, rest)
+                if symbol is None or symbol.kind != "class":
+                    continue
+                for _, info in model.mro(symbol.rel, symbol.qualname):
+                    fields = [f for f in info.attr_types if secret_name(f)]
+                    if fields:
+                        return f"Model `{rest}` with field `{fields[0]}`"
+        return None
