@@ -6,10 +6,18 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Location, Severity
 from fastapi_medic.static.context import ProjectContext
+from fastapi_medic.static.model import CallSite, FunctionInfo
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
-__all__ = ["ExceptionSwallowedInRequest", "PrintInRequestPath", "SecretInLog", "secret_name"]
+__all__ = [
+    "ExceptionSwallowedInRequest",
+    "LoggingConfiguredAtImport",
+    "LoggingNotConfigured",
+    "PrintInRequestPath",
+    "SecretInLog",
+    "secret_name",
+]
 
 
 class ExceptionSwallowedInRequest(StaticRule):
@@ -374,3 +382,225 @@ class SecretInLog(StaticRule):
                     if fields:
                         return f"Model `{rest}` with field `{fields[0]}`"
         return None
+
+
+#: Calls that configure logging for the whole process.
+_CONFIGURERS = frozenset(
+    {
+        "logging.basicConfig",
+        "logging.config.dictConfig",
+        "logging.config.fileConfig",
+        "structlog.configure",
+        "loguru.logger.add",
+        "loguru.logger.configure",
+    }
+)
+#: Modules that may configure logging: where the process starts.
+_ENTRY_NAMES = frozenset(
+    {"main.py", "__main__.py", "asgi.py", "wsgi.py", "server.py", "cli.py", "manage.py"}
+)
+
+
+def _configuring_calls(project: Project) -> list[tuple[str, str | None, int, int, str]]:
+    """Every call that configures logging: (module, function or None, line, column, name)."""
+    out: list[tuple[str, str | None, int, int, str]] = []
+    for rel, summary in project.modules.items():
+        sites: list[tuple[FunctionInfo | None, CallSite]] = [
+            (None, site) for site in summary.module_calls
+        ]
+        sites += [(fn, site) for fn in summary.functions.values() for site in fn.calls]
+        for fn, site in sites:
+            tail = site.callee.rpartition(".")[2]
+            if tail not in ("basicConfig", "dictConfig", "fileConfig", "configure", "add"):
+                continue
+            symbol = project.resolve_call(rel, fn, site)
+            if symbol is not None and symbol.external in _CONFIGURERS:
+                out.append(
+                    (rel, fn.qualname if fn else None, site.line, site.column, symbol.external)
+                )
+    return out
+
+
+def _entry_modules(ctx: ProjectContext) -> set[str]:
+    """Modules where the process starts: those that create an app, and main-like files."""
+    entries = {rel for (rel, _), obj in ctx.app.objects.items() if obj.is_app}
+    entries.update(rel for rel in ctx.project.modules if rel.rpartition("/")[2] in _ENTRY_NAMES)
+    return entries
+
+
+class LoggingConfiguredAtImport(StaticRule):
+    """Logging configured when a library module is imported.
+
+    ## What it does
+    Checks for `logging.basicConfig()`, `logging.config.dictConfig()`/`fileConfig()`,
+    `structlog.configure()` and `loguru`'s `logger.add()` called at module level in a module
+    that the application imports but that is not where the process starts (a router,
+    a service, a model module).
+
+    ## Why it matters
+    Whichever module happens to be imported first decides the log format and level for the
+    whole process: `basicConfig` does nothing once a handler exists, so the entrypoint's
+    own configuration (or uvicorn's `--log-config`) is silently ignored, or the output is
+    doubled. Tests and scripts that import the module get the side effect too. Configure
+    logging once, where the process starts: the entrypoint or the lifespan handler.
+
+    ## Example
+    ```python
+    import logging
+
+    from fastapi import APIRouter
+
+    logging.basicConfig(level=logging.INFO)
+    logger = logging.getLogger(__name__)
+    router = APIRouter()
+
+
+    @router.get("/items")
+    def items():
+        logger.info("listing items")
+        return []
+    ```
+
+    Use instead:
+    ```python
+    import logging
+
+    from fastapi import APIRouter
+
+    logger = logging.getLogger(__name__)
+    router = APIRouter()
+
+
+    @router.get("/items")
+    def items():
+        logger.info("listing items")
+        return []
+    ```
+    """
+
+    code = "MED405"
+    name = "logging-configured-at-import"
+    severity = Severity.WARNING
+    cause = Cause.LOGGING
+    tags = frozenset({"logging", "imports"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report module-level logging configuration outside the entry modules."""
+        calls = [c for c in _configuring_calls(ctx.project) if c[1] is None]
+        if not calls:
+            return
+        entries = _entry_modules(ctx)
+        route_modules = {route.rel for route in ctx.app.routes}
+        route_modules.update(rel for rel, _ in ctx.app.objects)
+        imported = ctx.project.import_closure(route_modules)
+        for rel, _, line, column, name in calls:
+            if rel in entries or rel not in imported:
+                continue
+            yield self.finding(
+                f"`{name.rpartition('.')[2]}()` at import of a module the app imports",
+                location=Location(rel, line, column),
+                fix="Configure logging once, in the entrypoint or the lifespan handler",
+            )
+
+
+class LoggingNotConfigured(StaticRule):
+    """An application that logs but never configures logging.
+
+    ## What it does
+    Checks for projects with a FastAPI app whose code logs at `INFO` or `DEBUG`, while
+    nothing configures logging: no `logging.basicConfig`/`dictConfig`/`fileConfig`, no
+    `structlog.configure`, no `loguru` sink, no `log_config=` passed to `uvicorn.run`, and
+    no `--log-config` in the start commands the project ships.
+
+    ## Why it matters
+    uvicorn configures only its own loggers. The application's loggers fall back to the
+    root logger, which has no handler and the `WARNING` level, so every `logger.info(...)`
+    is dropped: in production the logs show the access lines and nothing of what the
+    application did. This is the classic "prod logs show nothing" case.
+
+    ## Example
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+
+    logger = logging.getLogger(__name__)
+    app = FastAPI()
+
+
+    @app.post("/orders")
+    def create_order():
+        logger.info("order created")
+        return {"ok": True}
+    ```
+
+    Use instead:
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+
+    logging.basicConfig(level=logging.INFO)
+    logger = logging.getLogger(__name__)
+    app = FastAPI()
+
+
+    @app.post("/orders")
+    def create_order():
+        logger.info("order created")
+        return {"ok": True}
+    ```
+    """
+
+    code = "MED401"
+    name = "logging-not-configured"
+    severity = Severity.WARNING
+    cause = Cause.LOGGING
+    tags = frozenset({"logging"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report an app that logs below WARNING with no logging configuration anywhere."""
+        apps = [(rel, name) for (rel, name), obj in ctx.app.objects.items() if obj.is_app]
+        if not apps or _configuring_calls(ctx.project) or self._configured_elsewhere(ctx):
+            return
+        first = self._first_info_log(ctx.project)
+        if first is None:
+            return
+        rel, name = sorted(apps)[0]
+        call = ctx.project.modules[rel].assigned_calls.get(name)
+        yield self.finding(
+            "The app logs at INFO but nothing configures logging; those lines are dropped",
+            location=Location(rel, call.line, call.column) if call else Location(rel),
+            fix="Call `logging.basicConfig(level=logging.INFO)` (or dictConfig) at startup",
+            evidence={"first_info_log": f"{first[0]}:{first[1]}"},
+        )
+
+    @staticmethod
+    def _first_info_log(project: Project) -> tuple[str, int] | None:
+        for rel, summary in project.modules.items():
+            for fn in summary.functions.values():
+                for site in fn.calls:
+                    head, _, tail = site.callee.rpartition(".")
+                    if tail in ("info", "debug") and "log" in head.lower():
+                        return rel, site.line
+        return None
+
+    @staticmethod
+    def _configured_elsewhere(ctx: ProjectContext) -> bool:
+        for summary in ctx.project.modules.values():
+            for _, call in summary.arg_calls:
+                if call.func.rpartition(".")[2] == "run" and call.kwarg("log_config") is not None:
+                    return True
+        root = ctx.root
+        for name in ("Dockerfile", "Procfile", "Makefile", "docker-compose.yml", "compose.yaml"):
+            try:
+                text = (root / name).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                continue
+            if "--log-config" in text or "logconfig" in text or "--log-config-file" in text:
+                return True
+        return any(
+            (root / name).is_file() for name in ("logging.conf", "logging.ini", "logging.yaml")
+        )
