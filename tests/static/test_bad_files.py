@@ -250,4 +250,5 @@ def test_bindings_that_refer_to_themselves_do_not_crash(
 
     report = check(project)
 
-    assert codes(report.findings) <= {"MED101", "MED102"}
+    # the across-modules case is also a real import cycle (MED501)
+    assert codes(report.findings) <= {"MED101", "MED102", "MED501"}

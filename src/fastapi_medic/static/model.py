@@ -191,6 +191,10 @@ class ModuleSummary:
     )
     #: broad ``except`` handlers: (function, line, column, outcome, logged)
     handlers: list[tuple[str, int, int, str, str]] = dataclasses.field(default_factory=list)
+    #: module-level ``if``/``try`` blocks (line spans): what they hold runs only sometimes
+    conditional_blocks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
+    #: ``if __name__ == "__main__":`` blocks: never run when the module is imported
+    main_blocks: list[tuple[int, int]] = dataclasses.field(default_factory=list)
     #: module-level names bound to a string or int literal
     constants: dict[str, str | int] = dataclasses.field(default_factory=dict)
     #: module-level ``Annotated`` aliases: name -> (type, metadata)

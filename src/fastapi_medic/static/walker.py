@@ -409,6 +409,18 @@ def _is_lazy_test(test: ast.expr, fn: FunctionInfo) -> bool:
     return False
 
 
+def _is_main_guard(test: ast.expr) -> bool:
+    """``if __name__ == "__main__":``."""
+    return (
+        isinstance(test, ast.Compare)
+        and isinstance(test.left, ast.Name)
+        and test.left.id == "__name__"
+        and len(test.comparators) == 1
+        and isinstance(test.comparators[0], ast.Constant)
+        and test.comparators[0].value == "__main__"
+    )
+
+
 def _import_line(tree: ast.Module) -> int:
     """The line before which a new import goes: after the docstring and ``__future__``."""
     line = 1
@@ -661,6 +673,10 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
                 continue
             if ctx.function is None and test not in _TYPE_CHECKING and not ctx.guard[3]:
                 # module level: code under `if` runs only in some environments
+                span = (node.lineno, node.end_lineno or node.lineno)  # type: ignore[attr-defined]
+                summary.conditional_blocks.append(span)
+                if _is_main_guard(node.test):  # type: ignore[attr-defined]
+                    summary.main_blocks.append(span)
                 stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
                 stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]
                 stack.extend(reversed(node.body))  # type: ignore[attr-defined]
@@ -733,6 +749,7 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
                 )
         elif (kind is ast.Try or kind is _TRY_STAR) and ctx.function is None and not ctx.guard[3]:
             # module level: what a `try` guards may fail on purpose
+            summary.conditional_blocks.append((node.lineno, node.end_lineno or node.lineno))  # type: ignore[attr-defined]
             stack.append(_Exit(ctx.function, ctx.in_async, owner, ctx.type_checking, ctx.guard))
             stack.extend(reversed(node.finalbody))  # type: ignore[attr-defined]
             stack.extend(reversed(node.orelse))  # type: ignore[attr-defined]

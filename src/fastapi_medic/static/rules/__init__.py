@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from fastapi_medic.static.rules import (
+    architecture,
     blocking,
     dependencies,
     engine,
@@ -14,6 +15,16 @@ from fastapi_medic.static.rules import (
 )
 
 #: Every family module; a test checks that no rule module is missing from this list.
-FAMILIES = (blocking, dependencies, engine, event_loop, logging, sessions, settings, tool)
+FAMILIES = (
+    architecture,
+    blocking,
+    dependencies,
+    engine,
+    event_loop,
+    logging,
+    sessions,
+    settings,
+    tool,
+)
 
 __all__ = ["FAMILIES"]

@@ -1,0 +1,240 @@
+"""MED5xx: import cycles and layers (routers -> services -> repositories -> models)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from fastapi_medic.findings import Cause, Finding, Frame, Location, Severity
+from fastapi_medic.static.context import ProjectContext
+from fastapi_medic.static.imports import cycles, import_edges
+from fastapi_medic.static.project import Project
+from fastapi_medic.static.walker import StaticRule
+
+__all__ = ["AppImportedByItsModules", "ImportCycle", "LayerViolation"]
+
+#: The default layers, top to bottom, recognised by folder or module name.
+DEFAULT_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("routers", ("routers", "routes", "api", "endpoints", "views", "controllers")),
+    ("services", ("services", "service", "use_cases", "usecases")),
+    ("repositories", ("repositories", "repository", "repos", "crud", "dal")),
+    ("models", ("models", "schemas", "entities")),
+)
+
+
+class ImportCycle(StaticRule):
+    """Modules that import each other at module level.
+
+    ## What it does
+    Checks for loops in the module-level imports between the project's modules (imports
+    under `TYPE_CHECKING` and inside functions are left out). Each loop is reported once,
+    with its full path and the import that is cheapest to break. When a
+    `from module import name` in the loop asks for a function or class that its module
+    defines below the import that started the loop, the loop fails at import time with
+    "cannot import name ... (most likely due to a circular import)" and the finding is an
+    error; otherwise it is a warning about coupling.
+
+    ## Why it matters
+    Whether a loop fails depends on which module is imported first, so it shows up only in
+    production, a worker, a test or a script that enters the loop elsewhere: "partially
+    initialized module" at start-up. Even a loop that works couples the modules so that
+    neither can be changed or tested alone.
+
+    ## Example
+    ```python
+    # app/services.py
+    from app.repository import save
+
+
+    def place_order() -> None:
+        save()
+
+
+    def notify() -> None:
+        pass
+    ```
+
+    Use instead:
+    ```python
+    # app/services.py: the repository no longer imports the services
+    from app.repository import save
+
+
+    def place_order() -> None:
+        save()
+    ```
+    """
+
+    code = "MED501"
+    name = "import-cycle"
+    severity = Severity.WARNING
+    cause = Cause.IMPORT_ERROR
+    tags = frozenset({"imports", "architecture"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report each import loop once, at its cheapest edge."""
+        for cycle in cycles(ctx.project):
+            edge = cycle.cheapest
+            fails = cycle.failure is not None
+            chain = [Frame(f"import {e.target}", e.source, e.line) for e in cycle.edges]
+            yield self.finding(
+                ("Import cycle fails at import: " if fails else "Import cycle: ")
+                + f"{len(cycle.edges)} modules",
+                location=Location(edge.source, edge.line, edge.column),
+                fix=f"Break it here: move this import of {edge.target} into the function "
+                "that uses it, or move the shared code to a lower module",
+                chain=chain,
+                severity=Severity.ERROR if fails else None,
+                evidence={"path": cycle.path, "fails": cycle.failure},
+            )
+
+
+def _layer_of(rel: str, layers: tuple[tuple[str, tuple[str, ...]], ...]) -> int | None:
+    """The layer of a module: its outermost folder named after a layer (a `models` package
+    inside `services` belongs to the services), else, for a module at the top of its
+    package like ``app/models.py``, its own name."""
+    *folders, filename = rel.removesuffix(".py").split("/")
+    for folder in folders:
+        for position, (_, names) in enumerate(layers):
+            if folder in names:
+                return position
+    if len(folders) <= 1:
+        for position, (_, names) in enumerate(layers):
+            if filename in names:
+                return position
+    return None
+
+
+class LayerViolation(StaticRule):
+    """A lower layer importing a higher one.
+
+    ## What it does
+    Checks for imports that go up the layers: by default routers (`routers`, `api`,
+    `endpoints`, `views`) above services (`services`, `use_cases`) above repositories
+    (`repositories`, `repos`, `crud`, `dal`) above models (`models`, `schemas`,
+    `entities`). A module's layer is its outermost folder with such a name, or, at the top of
+    its package, its own name (`app/models.py`). A repository importing a router, or a model
+    importing a service, is reported with its import line.
+
+    ## Why it matters
+    Upward imports are how import cycles start, and they tie the data layer to HTTP
+    details: the repository can no longer be used by a worker or a script without
+    importing FastAPI routes, and a change in a route breaks the database code.
+
+    ## Example
+    ```python
+    # app/repositories/orders.py
+    from app.routers.products import PRICE_FIELDS
+
+
+    def fields() -> list[str]:
+        return list(PRICE_FIELDS)
+    ```
+
+    Use instead:
+    ```python
+    # app/repositories/orders.py: the constant moves down to app/models
+    from app.models import PRICE_FIELDS
+
+
+    def fields() -> list[str]:
+        return list(PRICE_FIELDS)
+    ```
+
+    ## Options
+    - `layers`: the layers, top to bottom, each with its folder or module names, replacing
+      the default.
+    """
+
+    code = "MED502"
+    name = "layer-violation"
+    severity = Severity.WARNING
+    cause = Cause.IMPORT_ERROR
+    tags = frozenset({"imports", "architecture"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report imports from a lower layer into a higher one."""
+        layers = ctx.config.layers or DEFAULT_LAYERS
+        for source, edges in import_edges(ctx.project).items():
+            low = _layer_of(source, layers)
+            if low is None:
+                continue
+            for edge in edges:
+                high = _layer_of(edge.target, layers)
+                if high is None or high >= low:
+                    continue
+                yield self.finding(
+                    f"{layers[low][0]} module imports {layers[high][0]} module {edge.target}",
+                    location=Location(source, edge.line, edge.column),
+                    fix=f"Move what {source} needs into the {layers[low][0]} layer or below",
+                )
+
+
+class AppImportedByItsModules(StaticRule):
+    """A module of the app importing the module that creates the app.
+
+    ## What it does
+    Checks for project modules that import, at module level, the module where the
+    `FastAPI()` app is created (`from app.main import app` in a router or service).
+
+    ## Why it matters
+    The app module imports the routers to include them; a router that imports the app
+    module back closes a loop that fails depending on which module is imported first, and
+    it usually wants the app only for settings or state that a dependency
+    (`request.app.state`) provides without the import.
+
+    ## Example
+    ```python
+    # app/routers/items.py
+    from fastapi import APIRouter
+
+    from app.main import app
+
+    router = APIRouter()
+
+
+    @router.get("/items")
+    def items():
+        return {"debug": app.debug}
+    ```
+
+    Use instead:
+    ```python
+    # app/routers/items.py
+    from fastapi import APIRouter, Request
+
+    router = APIRouter()
+
+
+    @router.get("/items")
+    def items(request: Request):
+        return {"debug": request.app.debug}
+    ```
+    """
+
+    code = "MED503"
+    name = "app-imported-by-its-modules"
+    severity = Severity.WARNING
+    cause = Cause.IMPORT_ERROR
+    tags = frozenset({"imports", "architecture"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report module-level imports of an app module from route or library modules."""
+        app_modules = {
+            rel for (rel, name), obj in ctx.app.objects.items() if obj.is_app and ":" not in name
+        }
+        if not app_modules:
+            return
+        route_modules = {route.rel for route in ctx.app.routes}
+        for source, edges in import_edges(ctx.project).items():
+            if source in app_modules or source not in route_modules:
+                continue
+            for edge in edges:
+                if edge.target in app_modules:
+                    yield self.finding(
+                        f"Route module imports the app module {edge.target}",
+                        location=Location(source, edge.line, edge.column),
+                        fix="Use `request.app` (or a dependency) instead of importing the app",
+                    )
