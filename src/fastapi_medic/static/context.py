@@ -23,6 +23,8 @@ class ProjectContext:
         self.project = project
         self.config = config
         self.root = root if root is not None else config.root
+        #: results several rules share (import graph, logging set-up), computed once
+        self.shared: dict[str, object] = {}
 
     @cached_property
     def app(self) -> AppModel:

@@ -191,9 +191,10 @@ def _reexports(edge: ImportEdge) -> bool:
     return edge.target.startswith(f"{package}/") if package else True
 
 
-def cycles(project: Project) -> list[Cycle]:
+def cycles(project: Project, graph: dict[str, list[ImportEdge]] | None = None) -> list[Cycle]:
     """One cycle per strongly connected component of the module-level import graph."""
-    graph = import_edges(project)
+    if graph is None:
+        graph = import_edges(project)
     out = []
     for component in _components(graph):
         edges = _shortest_cycle(graph, set(component))

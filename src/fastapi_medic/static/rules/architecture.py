@@ -6,11 +6,20 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Frame, Location, Severity
 from fastapi_medic.static.context import ProjectContext
-from fastapi_medic.static.imports import cycles, import_edges
+from fastapi_medic.static.imports import ImportEdge, cycles, import_edges
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = ["AppImportedByItsModules", "ImportCycle", "LayerViolation"]
+
+
+def _edges(ctx: ProjectContext) -> dict[str, list[ImportEdge]]:
+    """The module-level import graph, built once per run."""
+    edges = ctx.shared.get("import_edges")
+    if not isinstance(edges, dict):
+        edges = ctx.shared["import_edges"] = import_edges(ctx.project)
+    return edges
+
 
 #: The default layers, top to bottom, recognised by folder or module name.
 DEFAULT_LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
@@ -73,7 +82,7 @@ class ImportCycle(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report each import loop once, at its cheapest edge."""
-        for cycle in cycles(ctx.project):
+        for cycle in cycles(ctx.project, _edges(ctx)):
             edge = cycle.cheapest
             fails = cycle.failure is not None
             chain = [Frame(f"import {e.target}", e.source, e.line) for e in cycle.edges]
@@ -156,7 +165,7 @@ class LayerViolation(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report imports from a lower layer into a higher one."""
         layers = ctx.config.layers or DEFAULT_LAYERS
-        for source, edges in import_edges(ctx.project).items():
+        for source, edges in _edges(ctx).items():
             low = _layer_of(source, layers)
             if low is None:
                 continue
@@ -228,7 +237,7 @@ class AppImportedByItsModules(StaticRule):
         if not app_modules:
             return
         route_modules = {route.rel for route in ctx.app.routes}
-        for source, edges in import_edges(ctx.project).items():
+        for source, edges in _edges(ctx).items():
             if source in app_modules or source not in route_modules:
                 continue
             for edge in edges:

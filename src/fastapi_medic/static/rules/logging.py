@@ -401,8 +401,17 @@ _ENTRY_NAMES = frozenset(
 )
 
 
-def _configuring_calls(project: Project) -> list[tuple[str, str | None, int, int, str]]:
+def _configuring_calls(ctx: ProjectContext) -> list[tuple[str, str | None, int, int, str]]:
     """Every call that configures logging: (module, function or None, line, column, name)."""
+    cached = ctx.shared.get("logging_setup")
+    if isinstance(cached, list):
+        return cached
+    found = _find_configuring_calls(ctx.project)
+    ctx.shared["logging_setup"] = found
+    return found
+
+
+def _find_configuring_calls(project: Project) -> list[tuple[str, str | None, int, int, str]]:
     out: list[tuple[str, str | None, int, int, str]] = []
     for rel, summary in project.modules.items():
         sites: list[tuple[FunctionInfo | None, CallSite]] = [
@@ -410,9 +419,11 @@ def _configuring_calls(project: Project) -> list[tuple[str, str | None, int, int
         ]
         sites += [(fn, site) for fn in summary.functions.values() for site in fn.calls]
         for fn, site in sites:
-            tail = site.callee.rpartition(".")[2]
+            head, _, tail = site.callee.rpartition(".")
             if tail not in ("basicConfig", "dictConfig", "fileConfig", "configure", "add"):
                 continue
+            if tail in ("configure", "add") and not head.endswith(("structlog", "logger")):
+                continue  # set.add, settings.configure: not logging
             symbol = project.resolve_call(rel, fn, site)
             if symbol is not None and symbol.external in _CONFIGURERS:
                 out.append(
@@ -487,7 +498,7 @@ class LoggingConfiguredAtImport(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level logging configuration outside the entry modules."""
-        calls = [c for c in _configuring_calls(ctx.project) if c[1] is None]
+        calls = [c for c in _configuring_calls(ctx) if c[1] is None]
         if not calls:
             return
         entries = _entry_modules(ctx)
@@ -563,7 +574,7 @@ class LoggingNotConfigured(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report an app that logs below WARNING with no logging configuration anywhere."""
         apps = [(rel, name) for (rel, name), obj in ctx.app.objects.items() if obj.is_app]
-        if not apps or _configuring_calls(ctx.project) or self._configured_elsewhere(ctx):
+        if not apps or _configuring_calls(ctx) or self._configured_elsewhere(ctx):
             return
         first = self._first_info_log(ctx.project)
         if first is None:
