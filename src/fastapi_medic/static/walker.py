@@ -281,6 +281,7 @@ ARG_CALLS = frozenset(
         "wait3",
         "wait4",
         "run",
+        "disable",
     }
 )
 _MODULE_ARG_CALLS = frozenset({"getenv", "get"})

@@ -10,7 +10,7 @@ from fastapi_medic.static.imports import ImportEdge, cycles, import_edges
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
-__all__ = ["AppImportedByItsModules", "ImportCycle", "LayerViolation"]
+__all__ = ["AppImportedByItsModules", "ImportCycle", "LayerViolation", "SideEffectAtImport"]
 
 
 def _edges(ctx: ProjectContext) -> dict[str, list[ImportEdge]]:
@@ -247,3 +247,111 @@ class AppImportedByItsModules(StaticRule):
                         location=Location(source, edge.line, edge.column),
                         fix="Use `request.app` (or a dependency) instead of importing the app",
                     )
+
+
+#: Blocking kinds that reach another system: at import they slow start-up or crash it.
+_REMOTE = (
+    "HTTP request",
+    "database driver",
+    "sync SQLAlchemy session",
+    "sync SQLAlchemy engine",
+    "cloud SDK call",
+    "SMTP",
+    "socket I/O",
+)
+
+
+class SideEffectAtImport(StaticRule):
+    """Network calls, database queries or `create_all()` when a module is imported.
+
+    ## What it does
+    Checks for module-level HTTP requests, database connections and queries, cloud SDK
+    calls and `metadata.create_all()` in modules the application imports (route modules
+    and everything they import), outside `if __name__ == "__main__":`.
+
+    ## Why it matters
+    Importing the app then needs the network and the database: the worker cannot start
+    (or crashes in a loop) when the database is slow or down, every test and script pays
+    the call, and several workers race to create tables at the same moment. A module-level
+    engine is fine (it connects lazily); doing the work is not. Move it to the lifespan
+    handler, a migration, or the first request that needs it.
+
+    ## Example
+    ```python
+    from fastapi import FastAPI
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import DeclarativeBase
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    engine = create_engine("postgresql://app@db/app")
+    Base.metadata.create_all(engine)
+    app = FastAPI()
+    ```
+
+    Use instead:
+    ```python
+    from contextlib import asynccontextmanager
+
+    from fastapi import FastAPI
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import DeclarativeBase
+
+
+    class Base(DeclarativeBase):
+        pass
+
+
+    engine = create_engine("postgresql://app@db/app")
+
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        Base.metadata.create_all(engine)
+        yield
+
+
+    app = FastAPI(lifespan=lifespan)
+    ```
+    """
+
+    code = "MED504"
+    name = "side-effect-at-import"
+    severity = Severity.WARNING
+    cause = Cause.IMPORT_ERROR
+    tags = frozenset({"imports"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report module-level remote calls and table creation in modules the app imports."""
+        model = ctx.project
+        route_modules = {route.rel for route in ctx.app.routes}
+        route_modules.update(rel for rel, _ in ctx.app.objects)
+        if not route_modules:
+            return
+        catalogue = ctx.blocking
+        for rel in sorted(model.import_closure(route_modules)):
+            summary = model.modules.get(rel)
+            if summary is None:
+                continue
+            for site in summary.module_calls:
+                if any(start <= site.line <= end for start, end in summary.main_blocks):
+                    continue
+                if site.callee.endswith("metadata.create_all"):
+                    what = "`metadata.create_all()`"
+                else:
+                    symbol = model.resolve_call(rel, None, site)
+                    if symbol is None or symbol.kind != "external":
+                        continue
+                    kind = catalogue.match(symbol.external)
+                    if kind is None or kind.label not in _REMOTE:
+                        continue
+                    what = f"`{symbol.external}`"
+                yield self.finding(
+                    f"{what} runs when the module is imported",
+                    location=Location(rel, site.line, site.column, site.end_line, site.end_column),
+                    fix="Move it to the lifespan handler, a migration, or first use",
+                )

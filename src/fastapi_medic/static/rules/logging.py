@@ -6,13 +6,14 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Location, Severity
 from fastapi_medic.static.context import ProjectContext
-from fastapi_medic.static.model import CallSite, FunctionInfo
+from fastapi_medic.static.model import CallSite, FunctionInfo, Ref
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = [
     "ExceptionSwallowedInRequest",
     "LoggingConfiguredAtImport",
+    "LoggingDisabled",
     "LoggingNotConfigured",
     "PrintInRequestPath",
     "SecretInLog",
@@ -615,3 +616,85 @@ class LoggingNotConfigured(StaticRule):
         return any(
             (root / name).is_file() for name in ("logging.conf", "logging.ini", "logging.yaml")
         )
+
+
+def _restores(level: object) -> bool:
+    """``logging.disable(logging.NOTSET)`` (or 0) switches logging back on."""
+    return level == 0 or (isinstance(level, Ref) and level.dotted.endswith("NOTSET"))
+
+
+class LoggingDisabled(StaticRule):
+    """`logging.disable()` in code the application runs.
+
+    ## What it does
+    Checks for calls of `logging.disable(...)` in modules the application imports (route
+    modules and everything they import), at module level or in their functions.
+
+    ## Why it matters
+    `logging.disable(level)` silences every logger of the process at and below `level`,
+    including the ones of uvicorn, SQLAlchemy and your error reporting, and it stays in
+    force until someone calls `logging.disable(logging.NOTSET)`. A line added to quiet a
+    noisy library or a test run ends up hiding the tracebacks of production incidents.
+    Raise the level of the noisy logger instead.
+
+    ## Example
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+
+    logging.disable(logging.WARNING)
+    app = FastAPI()
+    ```
+
+    Use instead:
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+
+    logging.getLogger("noisy.library").setLevel(logging.ERROR)
+    app = FastAPI()
+    ```
+    """
+
+    code = "MED402"
+    name = "logging-disabled"
+    severity = Severity.ERROR
+    cause = Cause.LOGGING
+    tags = frozenset({"logging"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report ``logging.disable`` in modules the app imports."""
+        model = ctx.project
+        route_modules = {route.rel for route in ctx.app.routes}
+        route_modules.update(rel for rel, _ in ctx.app.objects)
+        if not route_modules:
+            return
+        for rel in sorted(model.import_closure(route_modules)):
+            summary = model.modules.get(rel)
+            if summary is None:
+                continue
+            sites: list[tuple[FunctionInfo | None, CallSite]] = [
+                (None, site) for site in summary.module_calls
+            ]
+            sites += [(fn, site) for fn in summary.functions.values() for site in fn.calls]
+            restoring = {
+                where
+                for where, call in summary.arg_calls
+                if call.func.endswith("disable") and _restores(call.args[0] if call.args else None)
+            }
+            for fn, site in sites:
+                if not site.callee.endswith("disable"):
+                    continue
+                if (fn.qualname if fn else None) in restoring:
+                    continue  # disabled around one step and restored with NOTSET
+                symbol = model.resolve_call(rel, fn, site)
+                if symbol is None or symbol.external != "logging.disable":
+                    continue
+                yield self.finding(
+                    "`logging.disable()` silences every logger of the process",
+                    location=Location(rel, site.line, site.column, site.end_line, site.end_column),
+                    fix="Raise the level of the one noisy logger instead",
+                )
