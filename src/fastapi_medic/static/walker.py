@@ -862,7 +862,23 @@ _RAISED = ("Response", "Exception", "Error")
 
 
 _LOG_CALLS = frozenset(
-    {"debug", "info", "warning", "warn", "error", "exception", "critical", "fatal", "log"}
+    {
+        "debug",
+        "info",
+        "warning",
+        "warn",
+        "error",
+        "exception",
+        "critical",
+        "fatal",
+        "log",
+        "adebug",
+        "ainfo",
+        "awarning",
+        "aerror",
+        "aexception",
+        "acritical",
+    }
 )
 _PAYLOAD_CALLS = frozenset({"body", "json", "form"})
 _DUMPS = frozenset({"model_dump", "dict", "model_dump_json", "json"})
@@ -897,8 +913,8 @@ def _mentions(call: ast.Call) -> tuple[str, ...]:
     "dump:payload"; ``await request.body()`` -> "payload:request.body";
     ``request.headers`` -> "headers:request.headers"; ``headers["Authorization"]`` -> the key.
     """
-    found: list[str] = []
-    pending: list[ast.AST] = [*call.args, *(k.value for k in call.keywords)]
+    found: list[str] = ["exc_info"] if any(k.arg == "exc_info" for k in call.keywords) else []
+    pending: list[ast.AST] = [*call.args, *(k.value for k in call.keywords if k.arg != "exc_info")]
     while pending and len(found) < 32:
         node = pending.pop()
         if isinstance(node, ast.Name):

@@ -6,11 +6,12 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Location, Severity
 from fastapi_medic.static.context import ProjectContext
-from fastapi_medic.static.model import CallSite, FunctionInfo, Ref
+from fastapi_medic.static.model import CallRef, CallSite, FunctionInfo, Ref
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = [
+    "ExceptionHandlerWithoutTraceback",
     "ExceptionSwallowedInRequest",
     "LoggingConfiguredAtImport",
     "LoggingDisabled",
@@ -698,3 +699,132 @@ class LoggingDisabled(StaticRule):
                     location=Location(rel, site.line, site.column, site.end_line, site.end_column),
                     fix="Raise the level of the one noisy logger instead",
                 )
+
+
+_TRACEBACK_TAILS = frozenset(
+    {"exception", "aexception", "print_exc", "print_exception", "format_exc", "capture_exception"}
+)
+
+
+class ExceptionHandlerWithoutTraceback(StaticRule):
+    """A catch-all exception handler that answers without logging the traceback.
+
+    ## What it does
+    Checks for handlers registered for `Exception` (or status 500) with
+    `@app.exception_handler(...)` or `app.add_exception_handler(...)` that return a response
+    without logging the exception's traceback (`logger.exception(...)`, `exc_info=`,
+    `traceback.print_exc()`, `sentry_sdk.capture_exception()`).
+
+    ## Why it matters
+    Such a handler replaces Starlette's default, which logs the traceback of every
+    unhandled error. With it, every 500 of the application reaches the client and nothing
+    reaches the log: the error is invisible exactly when it matters.
+
+    ## Example
+    ```python
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    app = FastAPI()
+
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        return JSONResponse(status_code=500, content={"detail": "Internal Server Error"})
+    ```
+
+    Use instead:
+    ```python
+    import logging
+
+    from fastapi import FastAPI, Request
+    from fastapi.responses import JSONResponse
+
+    logger = logging.getLogger(__name__)
+    app = FastAPI()
+
+
+    @app.exception_handler(Exception)
+    async def unexpected(request: Request, exc: Exception) -> JSONResponse:
+        logger.error("unhandled error on %s", request.url.path, exc_info=exc)
+        return JSONResponse(status_code=500, content={"detail": "Internal Server Error"})
+    ```
+    """
+
+    code = "MED407"
+    name = "exception-handler-without-traceback"
+    severity = Severity.WARNING
+    cause = Cause.LOGGING
+    tags = frozenset({"logging"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report catch-all handlers that never log the traceback."""
+        model = ctx.project
+        for rel, summary in model.modules.items():
+            handlers: list[str] = []
+            for fn in summary.functions.values():
+                for decorator in fn.decorators:
+                    value = decorator.value
+                    if (
+                        isinstance(value, CallRef)
+                        and value.func.endswith(".exception_handler")
+                        and value.args
+                        and _catches_all(value.args[0])
+                    ):
+                        handlers.append(fn.qualname)
+            for callee, call, _ in summary.wiring:
+                if callee.endswith("add_exception_handler") and len(call.args) > 1:
+                    target = call.args[1]
+                    if _catches_all(call.args[0]) and isinstance(target, Ref):
+                        symbol = model.resolve(rel, None, target.dotted)
+                        if symbol is not None and symbol.kind == "function" and symbol.rel == rel:
+                            handlers.append(symbol.qualname)
+            for qualname in sorted(set(handlers)):
+                handler = summary.functions.get(qualname)
+                if handler is None or self._logs_traceback(model, summary, handler):
+                    continue
+                yield self.finding(
+                    f"Catch-all exception handler `{handler.name}` logs no traceback",
+                    location=Location(rel, handler.line, handler.column),
+                    fix="Log it with `logger.exception(...)` or `exc_info=exc` before answering",
+                )
+
+    @staticmethod
+    def _logs_traceback(project: Project, summary: object, fn: FunctionInfo) -> bool:
+        from fastapi_medic.static.model import ModuleSummary
+
+        if any(site.callee.rpartition(".")[2] in _TRACEBACK_TAILS for site in fn.calls):
+            return True
+        if not isinstance(summary, ModuleSummary):
+            return False
+        for site in fn.calls:  # a helper the handler calls may log it (one level down)
+            symbol = project.resolve_call(summary.path, fn, site)
+            if symbol is None or symbol.kind != "function":
+                continue
+            helper = project.function(symbol.rel, symbol.qualname)
+            if helper is not None and any(
+                s.callee.rpartition(".")[2] in _TRACEBACK_TAILS for s in helper.calls
+            ):
+                return True
+        exc_names = {p.name for p in fn.params[1:2]}
+        for where, _, _, _, mentions in summary.log_calls:
+            if where == fn.qualname and ("exc_info" in mentions or exc_names & set(mentions)):
+                return True
+        # the exception handed to a helper (report(exc)) may well be logged there
+        return any(
+            isinstance(arg, Ref) and arg.dotted in exc_names
+            for where, call in summary.arg_calls
+            if where == fn.qualname
+            for arg in call.args
+        )
+
+
+def _catches_all(value: object) -> bool:
+    """``Exception``, ``BaseException``, ``500`` or ``HTTP_500_INTERNAL_SERVER_ERROR``."""
+    if value == 500:
+        return True
+    if isinstance(value, Ref):
+        tail = value.dotted.rpartition(".")[2]
+        return tail in ("Exception", "BaseException", "HTTP_500_INTERNAL_SERVER_ERROR")
+    return False
