@@ -282,6 +282,7 @@ ARG_CALLS = frozenset(
         "wait4",
         "run",
         "disable",
+        "setLevel",
     }
 )
 _MODULE_ARG_CALLS = frozenset({"getenv", "get"})
@@ -884,7 +885,20 @@ _PAYLOAD_CALLS = frozenset({"body", "json", "form"})
 _DUMPS = frozenset({"model_dump", "dict", "model_dump_json", "json"})
 
 
-_MASKING = ("hash", "mask", "redact", "obfuscat", "truncat", "censor", "anonymi", "abbreviat")
+_MASKING = (
+    "hash",
+    "mask",
+    "redact",
+    "obfuscat",
+    "truncat",
+    "censor",
+    "anonymi",
+    "abbreviat",
+    "printable",
+    "sanitiz",
+    "scrub",
+    "safe_",
+)
 
 
 def _masks(method: str) -> bool:
@@ -1146,6 +1160,11 @@ def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one
                     summary.constants[name] = value.value
             elif owner_is_class and instance:
                 summary.classes[owner].attr_types.setdefault(name, instance)
+        elif kind is ast.Attribute and target.attr == "propagate":  # type: ignore[attr-defined]
+            if isinstance(value, ast.Constant) and value.value is False:
+                owner_name = dotted(target.value)  # type: ignore[attr-defined]
+                if owner_name is not None:
+                    summary.propagate_off.append((owner_name, target.lineno, target.col_offset))
         elif kind is ast.Attribute and func is not None and ".state." in f"{dotted(target)}.":
             # app.state.db = SessionLocal(): an object shared by every request
             where = ctx.function.qualname if ctx.function is not None else None

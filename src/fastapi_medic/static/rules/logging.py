@@ -13,6 +13,7 @@ from fastapi_medic.static.walker import StaticRule
 __all__ = [
     "ExceptionHandlerWithoutTraceback",
     "ExceptionSwallowedInRequest",
+    "LoggerCannotEmit",
     "LoggingConfiguredAtImport",
     "LoggingDisabled",
     "LoggingNotConfigured",
@@ -195,6 +196,9 @@ class PrintInRequestPath(StaticRule):
                 )
 
 
+_DATABASES = frozenset(
+    {"database", "db", "postgres", "postgresql", "mysql", "redis", "sqlalchemy", "mongo", "amqp"}
+)
 _SECRET_PARTS = frozenset(
     {"password", "passwd", "pwd", "secret", "apikey", "authorization", "cookie", "credentials"}
 )
@@ -247,7 +251,11 @@ def secret_name(name: str) -> bool:
     """True when an identifier names a secret value (``password``, ``access_token``,
     ``api_key``), and not a derived or harmless one (``password_hash``, ``max_tokens``)."""
     parts = [p for p in name.lower().replace("-", "_").split("_") if p]
-    if not parts or _NOT_SECRET.intersection(parts):
+    if not parts:
+        return False
+    if parts[-1] in ("url", "uri", "dsn") and _DATABASES.intersection(parts[:-1]):
+        return True  # database_url, SQLALCHEMY_DATABASE_URI: they carry the password
+    if _NOT_SECRET.intersection(parts):
         return False
     if _SECRET_PARTS.intersection(parts):
         return True
@@ -262,7 +270,8 @@ class SecretInLog(StaticRule):
     ## What it does
     Checks for logging calls (`logger.info(...)`, `logging.warning(...)`, ...) and `print`
     whose arguments show a secret: a variable or attribute named like one (`password`,
-    `access_token`, `api_key`, `client_secret`, `authorization`, `cookie`), a header looked
+    `access_token`, `api_key`, `client_secret`, `authorization`, `cookie`, a database URL
+    such as `database_url`, which carries the password), a header looked
     up by such a name, the request's headers, cookies or body (`await request.json()`), or
     a Pydantic model dumped with `.model_dump()` / `.dict()` whose class has such a field.
     F-strings, `%` arguments and `extra=` are all read. Names of derived values
@@ -828,3 +837,124 @@ def _catches_all(value: object) -> bool:
         tail = value.dotted.rpartition(".")[2]
         return tail in ("Exception", "BaseException", "HTTP_500_INTERNAL_SERVER_ERROR")
     return False
+
+
+_LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "WARN": 30, "ERROR": 40, "CRITICAL": 50}
+_CALL_LEVELS = {"debug": 10, "info": 20, "warning": 30, "warn": 30, "error": 40, "exception": 40}
+
+
+def _level(value: object) -> int | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str):
+        return _LEVELS.get(value.upper())
+    if isinstance(value, Ref):
+        return _LEVELS.get(value.dotted.rpartition(".")[2])
+    return None
+
+
+class LoggerCannotEmit(StaticRule):
+    """A logger whose own calls can never be written.
+
+    ## What it does
+    Checks for loggers, in one module, set to `propagate = False` without any handler
+    added to them, and loggers given a level (`logger.setLevel(logging.WARNING)`) above the
+    level of the calls the module makes on them (`logger.info(...)`). Only levels set
+    unconditionally at module level are judged; a level chosen in a function or a branch
+    may be one of several.
+
+    ## Why it matters
+    A logger that does not propagate and has no handler of its own drops every record
+    (Python's last-resort handler only prints warnings and above, to stderr). A level set
+    above the calls silently filters them. Either way the messages someone wrote to
+    diagnose production never appear, and nothing says so.
+
+    ## Example
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+
+    logger = logging.getLogger("orders")
+    logger.propagate = False
+    app = FastAPI()
+
+
+    @app.post("/orders")
+    def create_order():
+        logger.info("order created")
+        return {"ok": True}
+    ```
+
+    Use instead:
+    ```python
+    import logging
+
+    from fastapi import FastAPI
+
+    logger = logging.getLogger("orders")
+    logger.propagate = False
+    logger.addHandler(logging.StreamHandler())
+    app = FastAPI()
+
+
+    @app.post("/orders")
+    def create_order():
+        logger.info("order created")
+        return {"ok": True}
+    ```
+    """
+
+    code = "MED408"
+    name = "logger-cannot-emit"
+    severity = Severity.WARNING
+    cause = Cause.LOGGING
+    tags = frozenset({"logging"})
+    project_wide = True
+
+    def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
+        """Report loggers that drop their own module's calls."""
+        for rel, summary in ctx.project.modules.items():
+            calls = [*summary.module_calls]
+            calls += [s for fn in summary.functions.values() for s in fn.calls]
+            handled = {
+                c.callee.rpartition(".")[0] for c in calls if c.callee.endswith(".addHandler")
+            }
+            for owner, line, column in summary.propagate_off:
+                if owner in handled:
+                    continue
+                used = [c for c in calls if c.callee.rpartition(".")[0] == owner]
+                if not any(c.callee.rpartition(".")[2] in _CALL_LEVELS for c in used):
+                    continue
+                yield self.finding(
+                    f"`{owner}` does not propagate and has no handler: its records are lost",
+                    location=Location(rel, line, column),
+                    fix=f"Add a handler to `{owner}`, or let it propagate to the root logger",
+                )
+            for where, call in summary.arg_calls:
+                receiver, _, method = call.func.rpartition(".")
+                if method != "setLevel" or not receiver or not call.args:
+                    continue
+                if where is not None or any(
+                    start <= call.line <= end for start, end in summary.conditional_blocks
+                ):
+                    continue  # set in a function or a branch: other levels are possible
+                level = _level(call.args[0])
+                if level is None:
+                    continue
+                below = [
+                    c
+                    for c in calls
+                    if c.callee.rpartition(".")[0] == receiver
+                    and _CALL_LEVELS.get(c.callee.rpartition(".")[2], 100) < level
+                ]
+                if not below:
+                    continue
+                first = min(below, key=lambda c: c.line)
+                method = first.callee.rpartition(".")[2]
+                yield self.finding(
+                    f"`{receiver}` is set above its own `.{method}()` calls",
+                    location=Location(rel, call.line, call.column),
+                    fix="Lower the level, or log those messages at the level you keep",
+                    evidence={"filtered_calls": len(below), "first_filtered_line": first.line},
+                )
