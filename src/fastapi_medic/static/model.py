@@ -189,6 +189,8 @@ class ModuleSummary:
     log_calls: list[tuple[str | None, str, int, int, tuple[str, ...]]] = dataclasses.field(
         default_factory=list
     )
+    #: messages built in a function: (function, local name, what the text shows)
+    text_flows: list[tuple[str, str, tuple[str, ...]]] = dataclasses.field(default_factory=list)
     #: ``logger.propagate = False``: (logger expression, line, column)
     propagate_off: list[tuple[str, int, int]] = dataclasses.field(default_factory=list)
     #: broad ``except`` handlers: (function, line, column, outcome, logged)

@@ -920,6 +920,19 @@ _CONTAINERS = (
 )
 
 
+def _builds_text(value: ast.expr) -> bool:
+    """An f-string, ``%``/``+`` formatting, ``.format(...)`` or a dict: a message being built."""
+    if isinstance(value, (ast.JoinedStr, ast.Dict)):
+        return True
+    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Mod, ast.Add)):
+        return isinstance(value.left, (ast.Constant, ast.JoinedStr))
+    return (
+        isinstance(value, ast.Call)
+        and isinstance(value.func, ast.Attribute)
+        and value.func.attr == "format"
+    )
+
+
 def _mentions(call: ast.Call) -> tuple[str, ...]:
     """What a logging call's arguments show: names, attributes, dumped objects, payloads.
 
@@ -1143,6 +1156,11 @@ def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one
                 key = f"{ctx.function.qualname}:{name}" if ctx.function is not None else name
                 summary.sequences[key] = sequence
             if ctx.function is not None:
+                if value is not None and _builds_text(value):
+                    # msg = f"... {password}"; logger.info(msg): follow the message
+                    shown = _mentions(ast.Call(func=ast.Name("_"), args=[value], keywords=[]))
+                    if shown:
+                        summary.text_flows.append((ctx.function.qualname, name, shown))
                 if instance:
                     ctx.function.local_types[name] = instance
                 else:

@@ -274,7 +274,8 @@ class SecretInLog(StaticRule):
     such as `database_url`, which carries the password), a header looked
     up by such a name, the request's headers, cookies or body (`await request.json()`), or
     a Pydantic model dumped with `.model_dump()` / `.dict()` whose class has such a field.
-    F-strings, `%` arguments and `extra=` are all read. Names of derived values
+    F-strings, `%` arguments and `extra=` are all read, and so is a message built earlier in
+    the same function (`msg = f"... {token}"; logger.info(msg)`). Names of derived values
     (`password_hash`, `max_tokens`, `token_count`) are not secrets.
 
     ## Why it matters
@@ -339,10 +340,16 @@ class SecretInLog(StaticRule):
         """Report log and print calls whose arguments carry a secret or a whole payload."""
         model = ctx.project
         for rel, summary in model.modules.items():
-            for where, callee, line, column, mentions in summary.log_calls:
+            flows: dict[tuple[str, str], tuple[str, ...]] = {
+                (where, name): shown for where, name, shown in summary.text_flows
+            }
+            for where, callee, line, column, direct in summary.log_calls:
                 fn = summary.functions.get(where) if where else None
                 if not self._is_log_call(model, rel, fn, callee):
                     continue
+                mentions = direct
+                if where is not None:  # one step of data flow: a message built earlier
+                    mentions = (*direct, *(s for m in direct for s in flows.get((where, m), ())))
                 what = self._secret(model, rel, fn, mentions)
                 if what is None:
                     continue
