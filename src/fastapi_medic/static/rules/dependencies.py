@@ -59,32 +59,32 @@ IMMUTABLE = frozenset(
 )
 
 
-def _is_marker(pc: ProjectContext, rel: str, fn: FunctionInfo, func: str) -> bool:
+def _is_marker(ctx: ProjectContext, rel: str, fn: FunctionInfo, func: str) -> bool:
     """A FastAPI marker, or a project function that returns one (``LimitBody()``)."""
     tail = func.rpartition(".")[2]
     if tail in MARKERS:
         return True
-    symbol = pc.project.resolve(rel, fn, func)
+    symbol = ctx.project.resolve(rel, fn, func)
     if symbol is None:
         return False
     if symbol.kind == "external":
         return symbol.external.startswith(("fastapi.", "starlette.", "pydantic."))
     if symbol.kind == "function":
-        provider = pc.project.function(symbol.rel, symbol.qualname)
+        provider = ctx.project.function(symbol.rel, symbol.qualname)
         returned = provider.returned if provider is not None else None
         if returned is not None and returned.endswith("()"):
             return returned[:-2].rpartition(".")[2] in MARKERS
     return False
 
 
-def _is_immutable(pc: ProjectContext, rel: str, fn: FunctionInfo, func: str) -> bool:
+def _is_immutable(ctx: ProjectContext, rel: str, fn: FunctionInfo, func: str) -> bool:
     if func in IMMUTABLE or func.rpartition(".")[2] in IMMUTABLE:
         return True
-    symbol = pc.project.resolve(rel, fn, func)
+    symbol = ctx.project.resolve(rel, fn, func)
     if symbol is None or symbol.kind != "class":
         return False
     # an Enum member lookup by value (Color("red")) is immutable too
-    for _owner, info in pc.project.mro(symbol.rel, symbol.qualname):
+    for _owner, info in ctx.project.mro(symbol.rel, symbol.qualname):
         if any(base.rpartition(".")[2] in ("Enum", "IntEnum", "StrEnum") for base in info.bases):
             return True
     return False
@@ -158,39 +158,38 @@ class CallInDependencyDefault(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report non-marker calls in the defaults of endpoints and dependencies."""
-        pc = ctx
-        for rel, qualname in sorted(pc.endpoints | pc.dependency_functions):
-            fn = pc.project.function(rel, qualname)
+        for rel, qualname in sorted(ctx.endpoints | ctx.dependency_functions):
+            fn = ctx.project.function(rel, qualname)
             if fn is None:
                 continue
             for param in fn.params:
                 default = param.default
                 if not isinstance(default, CallRef):
                     continue
-                if _is_marker(pc, rel, fn, default.func) or _is_immutable(
-                    pc, rel, fn, default.func
+                if _is_marker(ctx, rel, fn, default.func) or _is_immutable(
+                    ctx, rel, fn, default.func
                 ):
                     continue
-                role = "route" if (rel, qualname) in pc.endpoints else "dependency"
+                role = "route" if (rel, qualname) in ctx.endpoints else "dependency"
                 yield self.finding(
                     f"`{param.name}={default.func}()` is built once at import, not per request",
                     location=Location(rel, param.line, param.column),
                     fix=f"Use `{param.name}: Annotated[{default.func}, Depends({default.func})]` "
                     "or a provider function",
-                    subject=pc.route_label(rel, fn) or f"{role} {fn.qualname}",
-                    autofix=_depends_fix(pc, rel, param, default),
+                    subject=ctx.route_label(rel, fn) or f"{role} {fn.qualname}",
+                    autofix=_depends_fix(ctx, rel, param, default),
                 )
 
 
-def _depends_fix(pc: ProjectContext, rel: str, param: Param, default: CallRef) -> Fix | None:
+def _depends_fix(ctx: ProjectContext, rel: str, param: Param, default: CallRef) -> Fix | None:
     if default.args or default.kwargs:
         return None
-    summary = pc.project.modules[rel]
+    summary = ctx.project.modules[rel]
     source_line = default.line
     if source_line != param.line:
         return None
     edits = []
-    depends = pc.project.resolve(rel, None, "Depends")
+    depends = ctx.project.resolve(rel, None, "Depends")
     if depends is None or depends.external != "fastapi.Depends":
         if "Depends" in summary.bindings:
             return None
@@ -267,10 +266,9 @@ class DependencyCalledNotPassed(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report ``Depends(provider())`` and ``next(generator_dependency())``."""
-        pc = ctx
-        model = pc.project
+        model = ctx.project
         seen: set[tuple[str, int]] = set()
-        for rel, where, call in _depends_calls(pc):
+        for rel, where, call in _depends_calls(ctx):
             if (rel, call.line) in seen:
                 continue
             summary = model.modules[rel]
@@ -298,7 +296,7 @@ class DependencyCalledNotPassed(StaticRule):
                 provider = model.function(target.rel, target.qualname)
                 if provider is None or not provider.is_generator:
                     continue
-                if (target.rel, target.qualname) not in pc.dependency_functions:
+                if (target.rel, target.qualname) not in ctx.dependency_functions:
                     continue
                 seen.add((rel, call.line))
                 yield self.finding(
@@ -308,9 +306,9 @@ class DependencyCalledNotPassed(StaticRule):
                 )
 
 
-def _depends_calls(pc: ProjectContext) -> Iterable[tuple[str, str | None, CallRef]]:
+def _depends_calls(ctx: ProjectContext) -> Iterable[tuple[str, str | None, CallRef]]:
     """``Depends(...)``/``Security(...)``/``next(...)`` calls: in code, and in parameters."""
-    for rel, summary in pc.project.modules.items():
+    for rel, summary in ctx.project.modules.items():
         for where, call in summary.arg_calls:
             if call.func.rpartition(".")[2] in ("Depends", "Security", "next", "anext"):
                 yield rel, where, call

@@ -42,9 +42,9 @@ class EngineCall:
     kind: str  # "sync" or "async"
 
 
-def engine_calls(pc: ProjectContext) -> Iterator[EngineCall]:
+def engine_calls(ctx: ProjectContext) -> Iterator[EngineCall]:
     """Every engine factory call in the project."""
-    model = pc.project
+    model = ctx.project
     for rel, summary in model.modules.items():
         for where, call in summary.arg_calls:
             if call.func.rpartition(".")[2] not in ("create_engine", "create_async_engine"):
@@ -111,11 +111,10 @@ class EnginePerRequest(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report engine factories called from request-handling functions."""
-        pc = ctx
-        for item in engine_calls(pc):
-            if item.where is None or (item.rel, item.where) not in pc.request_reachable:
+        for item in engine_calls(ctx):
+            if item.where is None or (item.rel, item.where) not in ctx.request_reachable:
                 continue
-            fn = pc.project.function(item.rel, item.where)
+            fn = ctx.project.function(item.rel, item.where)
             if fn is None or _ONCE.intersection(decorator_names(fn)):
                 continue
             if any(c.line == item.call.line and c.flags & LAZY for c in fn.calls):
@@ -125,7 +124,7 @@ class EnginePerRequest(StaticRule):
                 f"`{name}()` runs on every request in `{fn.name}`",
                 location=Location(item.rel, item.call.line, item.call.column),
                 fix="Create the engine once at module level or in the lifespan handler",
-                subject=pc.route_label(item.rel, fn),
+                subject=ctx.route_label(item.rel, fn),
                 chain=(Frame(fn.qualname, item.rel, item.call.line),),
             )
 
@@ -170,9 +169,8 @@ class EngineDriverMismatch(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report engine factories whose literal URL names the wrong kind of driver."""
-        pc = ctx
-        for item in engine_calls(pc):
-            url = engine_url(pc.project, item.rel, item.call)
+        for item in engine_calls(ctx):
+            url = engine_url(ctx.project, item.rel, item.call)
             parsed = url_driver(url) if url else None
             if parsed is None or parsed[2] is None:
                 continue
@@ -197,27 +195,27 @@ _WORKERS = [
 _DEPLOY_FILES = ("Dockerfile", "Procfile", "Makefile", "render.yaml", "fly.toml", "app.yaml")
 
 
-def _declared_workers(pc: ProjectContext) -> tuple[int, str] | None:
+def _declared_workers(ctx: ProjectContext) -> tuple[int, str] | None:
     """The largest worker count the project states, and where."""
     best: tuple[int, str] | None = None
-    for rel, summary in pc.project.modules.items():
+    for rel, summary in ctx.project.modules.items():
         if Path(rel).name.startswith("gunicorn") and isinstance(
             summary.constants.get("workers"), int
         ):
             count = int(summary.constants["workers"])
             if best is None or count > best[0]:
                 best = (count, f"{rel}: workers = {count}")
-    for rel, summary in pc.project.modules.items():
+    for rel, summary in ctx.project.modules.items():
         for where, call in summary.arg_calls:
             workers = call.kwarg("workers")
             if call.func.rpartition(".")[2] != "run" or not isinstance(workers, int):
                 continue
             fn = summary.functions.get(where) if where else None
-            if external_call(pc.project, rel, fn, call.func) == "uvicorn.run" and (
+            if external_call(ctx.project, rel, fn, call.func) == "uvicorn.run" and (
                 best is None or workers > best[0]
             ):
                 best = (workers, f"{rel}:{call.line}: uvicorn.run(workers={workers})")
-    root = pc.root
+    root = ctx.root
     candidates = [root / name for name in _DEPLOY_FILES]
     candidates += sorted(root.glob("docker-compose*.y*ml")) + sorted(root.glob("compose*.y*ml"))
     candidates += sorted(root.glob("Dockerfile.*"))
@@ -291,15 +289,14 @@ class PoolExceedsServerConnections(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report engines whose pools, times the workers, exceed the connection limit."""
-        pc = ctx
-        workers = _declared_workers(pc)
+        workers = _declared_workers(ctx)
         if workers is None:
             return
-        limit = getattr(pc.config, "max_connections", 100)
-        for item in engine_calls(pc):
+        limit = getattr(ctx.config, "max_connections", 100)
+        for item in engine_calls(ctx):
             if item.where is not None:
                 continue
-            sizes = _pool_sizes(pc, item)
+            sizes = _pool_sizes(ctx, item)
             if sizes is None:
                 continue
             pool_size, overflow = sizes
@@ -324,7 +321,7 @@ class PoolExceedsServerConnections(StaticRule):
             )
 
 
-def _pool_sizes(pc: ProjectContext, item: EngineCall) -> tuple[int, int] | None:
+def _pool_sizes(ctx: ProjectContext, item: EngineCall) -> tuple[int, int] | None:
     call = item.call
     poolclass = call.kwarg("poolclass")
     if isinstance(poolclass, Ref) and poolclass.dotted.rpartition(".")[2] in (
@@ -332,7 +329,7 @@ def _pool_sizes(pc: ProjectContext, item: EngineCall) -> tuple[int, int] | None:
         "StaticPool",
     ):
         return None
-    url = engine_url(pc.project, item.rel, call)
+    url = engine_url(ctx.project, item.rel, call)
     if url is not None and url.startswith("sqlite"):
         return None
     pool_size = call.kwarg("pool_size")
@@ -416,15 +413,14 @@ class PoolSmallerThanThreadpool(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report a single sync engine whose pool cannot serve every sync request thread."""
-        pc = ctx
-        engines = [e for e in engine_calls(pc) if e.where is None and e.kind == "sync"]
+        engines = [e for e in engine_calls(ctx) if e.where is None and e.kind == "sync"]
         if len(engines) != 1:
             return  # with several engines, which one a route uses is not known statically
         item = engines[0]
-        sizes = _pool_sizes(pc, item)
+        sizes = _pool_sizes(ctx, item)
         if sizes is None or sum(sizes) >= THREADPOOL_SIZE:
             return
-        sync_routes = [r for r in pc.app.routes if _uses_sync_session(pc, r.rel, r.qualname)]
+        sync_routes = [r for r in ctx.app.routes if _uses_sync_session(ctx, r.rel, r.qualname)]
         if not sync_routes:
             return
         capacity = sum(sizes)
@@ -442,22 +438,22 @@ class PoolSmallerThanThreadpool(StaticRule):
         )
 
 
-def _uses_sync_session(pc: ProjectContext, rel: str, qualname: str) -> bool:
+def _uses_sync_session(ctx: ProjectContext, rel: str, qualname: str) -> bool:
     """True when a sync endpoint depends, directly or not, on a sync session provider."""
-    fn = pc.project.function(rel, qualname)
+    fn = ctx.project.function(rel, qualname)
     if fn is None or fn.is_async:
         return False
-    for route in pc.app.routes_of(rel, qualname):
+    for route in ctx.app.routes_of(rel, qualname):
         for top in route.dependencies:
             for dep in top.walk():
                 symbol = dep.symbol
                 if symbol is None or symbol.kind != "function":
                     continue
-                provider = pc.project.function(symbol.rel, symbol.qualname)
+                provider = ctx.project.function(symbol.rel, symbol.qualname)
                 if (
                     provider is not None
                     and provider.yields is not None
-                    and resolved_session(pc.project, symbol.rel, provider, provider.yields)
+                    and resolved_session(ctx.project, symbol.rel, provider, provider.yields)
                     == "sync"
                 ):
                     return True

@@ -87,9 +87,8 @@ class SessionAtImport(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level and app-state sessions that request code uses."""
-        pc = ctx
-        model = pc.project
-        if not pc.imports_any("sqlalchemy", "sqlmodel"):
+        model = ctx.project
+        if not ctx.imports_any("sqlalchemy", "sqlmodel"):
             return
         shared: dict[tuple[str, str], tuple[int, str]] = {}
         for rel, summary in model.modules.items():
@@ -100,7 +99,7 @@ class SessionAtImport(StaticRule):
         if not shared and not has_state:
             return
         used: dict[tuple[str, str], tuple[str, FunctionInfo, int]] = {}
-        for rel, qualname in sorted(pc.request_reachable):
+        for rel, qualname in sorted(ctx.request_reachable):
             fn = model.function(rel, qualname)
             if fn is None:
                 continue
@@ -208,13 +207,12 @@ class SessionDependencyNotClosed(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report session dependencies without a guaranteed close."""
-        pc = ctx
-        model = pc.project
-        for rel, qualname in sorted(pc.dependency_functions):
+        model = ctx.project
+        for rel, qualname in sorted(ctx.dependency_functions):
             fn = model.function(rel, qualname)
             if fn is None:
                 continue
-            problem = _dependency_problem(pc, rel, fn)
+            problem = _dependency_problem(ctx, rel, fn)
             if problem is not None:
                 message, fix = problem
                 yield self.finding(
@@ -223,11 +221,11 @@ class SessionDependencyNotClosed(StaticRule):
                     fix=fix,
                     subject=f"dependency {fn.qualname}",
                 )
-        yield from self._factory_as_dependency(pc)
+        yield from self._factory_as_dependency(ctx)
 
-    def _factory_as_dependency(self, pc: ProjectContext) -> Iterator[Finding]:
-        model = pc.project
-        for rel, qualname in sorted(pc.endpoints | pc.dependency_functions):
+    def _factory_as_dependency(self, ctx: ProjectContext) -> Iterator[Finding]:
+        model = ctx.project
+        for rel, qualname in sorted(ctx.endpoints | ctx.dependency_functions):
             fn = model.function(rel, qualname)
             if fn is None:
                 continue
@@ -245,12 +243,12 @@ class SessionDependencyNotClosed(StaticRule):
                             f"`Depends({target.dotted})` opens a session nobody closes",
                             location=Location(rel, param.line, param.column),
                             fix="Depend on a generator that yields the session inside `with`",
-                            subject=pc.route_label(rel, fn),
+                            subject=ctx.route_label(rel, fn),
                         )
 
 
-def _dependency_problem(pc: ProjectContext, rel: str, fn: FunctionInfo) -> tuple[str, str] | None:
-    model = pc.project
+def _dependency_problem(ctx: ProjectContext, rel: str, fn: FunctionInfo) -> tuple[str, str] | None:
+    model = ctx.project
     if not fn.is_generator:
         if fn.returned and resolved_session(model, rel, fn, fn.returned):
             return (
@@ -336,11 +334,10 @@ class SessionNotClosed(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report sessions created by plain calls in request code and not closed safely."""
-        pc = ctx
-        model = pc.project
-        if not pc.imports_any("sqlalchemy", "sqlmodel"):
+        model = ctx.project
+        if not ctx.imports_any("sqlalchemy", "sqlmodel"):
             return
-        for rel, qualname in sorted(pc.request_reachable):
+        for rel, qualname in sorted(ctx.request_reachable):
             fn = model.function(rel, qualname)
             if fn is None:
                 continue
@@ -359,7 +356,7 @@ class SessionNotClosed(StaticRule):
                     + ("not closed when an exception is raised" if closed else "never closed"),
                     location=Location(rel, fn.line, fn.column),
                     fix=f"Open it with `with {value[:-2]}() as {name}:`",
-                    subject=pc.route_label(rel, fn),
+                    subject=ctx.route_label(rel, fn),
                     evidence={"session": name, "closed_on_success": closed},
                 )
 
@@ -443,8 +440,7 @@ class SessionInBackgroundTask(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report request sessions passed to work that runs after the response."""
-        pc = ctx
-        model = pc.project
+        model = ctx.project
         for rel, summary in model.modules.items():
             for where, call in summary.arg_calls:
                 method = call.func.rpartition(".")[2]
@@ -460,7 +456,7 @@ class SessionInBackgroundTask(StaticRule):
                             f"Request session `{name}` passed to `{method}`; it closes first",
                             location=Location(rel, call.line, call.column),
                             fix="Open a new session inside the task (`with SessionLocal() as db`)",
-                            subject=pc.route_label(rel, fn),
+                            subject=ctx.route_label(rel, fn),
                         )
                         break
 

@@ -22,10 +22,10 @@ _BASE_SETTINGS = frozenset(
 )
 
 
-def _route_modules(pc: ProjectContext) -> set[str]:
+def _route_modules(ctx: ProjectContext) -> set[str]:
     """Modules that declare routes or create apps and routers."""
-    modules = {route.rel for route in pc.app.routes}
-    modules.update(rel for rel, _ in pc.app.objects)
+    modules = {route.rel for route in ctx.app.routes}
+    modules.update(rel for rel, _ in ctx.app.objects)
     return modules
 
 
@@ -88,11 +88,10 @@ class EnvironmentReadAtImport(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level ``os.environ[...]`` in modules the app imports."""
-        pc = ctx
-        model = pc.project
+        model = ctx.project
         if not any(summary.env_reads for summary in model.modules.values()):
             return
-        imported = model.import_closure(_route_modules(pc))
+        imported = model.import_closure(_route_modules(ctx))
         for rel in sorted(imported):
             summary = model.modules.get(rel)
             if summary is None:
@@ -180,9 +179,8 @@ class SettingsInRouteModule(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level settings objects in modules with routes."""
-        pc = ctx
-        model = pc.project
-        for rel in sorted(_route_modules(pc)):
+        model = ctx.project
+        for rel in sorted(_route_modules(ctx)):
             summary = model.modules.get(rel)
             if summary is None:
                 continue
@@ -193,7 +191,7 @@ class SettingsInRouteModule(StaticRule):
                 if (
                     symbol is None
                     or symbol.kind != "class"
-                    or not self._is_settings(pc, symbol.rel, symbol.qualname)
+                    or not self._is_settings(ctx, symbol.rel, symbol.qualname)
                 ):
                     continue
                 yield self.finding(
@@ -203,12 +201,12 @@ class SettingsInRouteModule(StaticRule):
                 )
 
     @staticmethod
-    def _is_settings(pc: ProjectContext, rel: str, qualname: str) -> bool:
+    def _is_settings(ctx: ProjectContext, rel: str, qualname: str) -> bool:
         if qualname.rpartition(".")[2].endswith("Settings"):
             return True
-        for owner, info in pc.project.mro(rel, qualname):
+        for owner, info in ctx.project.mro(rel, qualname):
             for base in info.bases:
-                resolved = pc.project.resolve(owner, None, base)
+                resolved = ctx.project.resolve(owner, None, base)
                 if resolved is not None and resolved.external in _BASE_SETTINGS:
                     return True
         return False
