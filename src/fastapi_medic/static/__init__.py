@@ -220,6 +220,60 @@ def _run_project_rule(
         ]
 
 
+#: Below this many files the project phase is too short to be worth a second process.
+_PARALLEL_PROJECT_FILES = 400
+
+
+def _run_project_rules(
+    rules: list[type[StaticRule]],
+    project: Project,
+    ctx: ProjectContext,
+    workers: int,
+    files: int,
+) -> list[Finding]:
+    """Run the project-wide rules; on a large project, split them over two processes.
+
+    The async rules (which share the call-graph analysis) run here while a forked child
+    runs the others on its copy-on-write view of the same project and sends back its
+    findings. Anything going wrong with the child only means running its rules here.
+    """
+    if workers < 2 or files < _PARALLEL_PROJECT_FILES or not hasattr(os, "fork") or len(rules) < 2:
+        return [f for rule in rules for f in _run_project_rule(rule, project, ctx)]
+    # computed once, before the fork, so both processes have them
+    _ = ctx.app, ctx.request_reachable
+    here = [rule for rule in rules if rule.code.startswith("MED1")]
+    there = [rule for rule in rules if not rule.code.startswith("MED1")]
+    read, write = os.pipe()
+    try:
+        pid = os.fork()
+    except OSError:
+        os.close(read)
+        os.close(write)
+        return [f for rule in rules for f in _run_project_rule(rule, project, ctx)]
+    if pid == 0:  # the child: run its share, send it, and leave without cleanup
+        os.close(read)
+        code = 0
+        try:
+            found = [f for rule in there for f in _run_project_rule(rule, project, ctx)]
+            with os.fdopen(write, "wb") as out:
+                pickle.dump(found, out, protocol=pickle.HIGHEST_PROTOCOL)
+        except BaseException:  # the parent falls back to running them itself
+            code = 1
+        os._exit(code)
+    os.close(write)
+    findings = [f for rule in here for f in _run_project_rule(rule, project, ctx)]
+    with os.fdopen(read, "rb") as incoming:
+        data = incoming.read()
+    _, status = os.waitpid(pid, 0)
+    try:
+        received = pickle.loads(data) if status == 0 and data else None
+    except Exception:  # a broken answer means running the rules here
+        received = None
+    if not isinstance(received, list):
+        received = [f for rule in there for f in _run_project_rule(rule, project, ctx)]
+    return findings + received
+
+
 def check_paths(
     paths: Sequence[Path],
     config: Config,
@@ -299,9 +353,8 @@ def check_paths(
     findings: list[Finding] = []
     for summary in summaries.values():
         findings.extend(f for f in summary.findings if f.code in codes)
-    for rule_cls in selected:
-        if rule_cls.project_wide:
-            findings.extend(_run_project_rule(rule_cls, project, ctx))
+    project_rules = [rule for rule in selected if rule.project_wide]
+    findings.extend(_run_project_rules(project_rules, project, ctx, _workers(config), len(tasks)))
     noqa = {rel: s.noqa for rel, s in summaries.items() if s.noqa}
     split = split_findings(findings, noqa_by_path=noqa, config=config, base=root)
     kept = list(split.kept)
