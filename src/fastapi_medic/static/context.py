@@ -10,7 +10,7 @@ from fastapi_medic.findings import Frame
 from fastapi_medic.static.callgraph import AsyncCall, CallGraph
 from fastapi_medic.static.catalog_blocking import BlockingCatalogue, default_catalogue
 from fastapi_medic.static.fastapi_model import AppModel, build_app_model
-from fastapi_medic.static.model import CallRef, FunctionInfo
+from fastapi_medic.static.model import CallRef, CallSite, FunctionInfo, ModuleSummary
 from fastapi_medic.static.project import Project
 
 __all__ = ["ProjectContext"]
@@ -101,6 +101,29 @@ class ProjectContext:
     def imports_any(self, *tops: str) -> bool:
         """True when some module imports one of these top-level packages."""
         return not self.imported_tops.isdisjoint(tops)
+
+    @cached_property
+    def route_modules(self) -> frozenset[str]:
+        """Modules that declare routes or create apps and routers."""
+        modules = {route.rel for route in self.app.routes}
+        modules.update(rel for rel, _ in self.app.objects)
+        return frozenset(modules)
+
+    @cached_property
+    def app_imports(self) -> frozenset[str]:
+        """The route modules and every project module they import at module level."""
+        if not self.route_modules:
+            return frozenset()
+        return frozenset(self.project.import_closure(self.route_modules))
+
+    @staticmethod
+    def calls_of(summary: ModuleSummary) -> list[tuple[FunctionInfo | None, CallSite]]:
+        """Every call of a module with its function: module level first, then functions."""
+        sites: list[tuple[FunctionInfo | None, CallSite]] = [
+            (None, site) for site in summary.module_calls
+        ]
+        sites += [(fn, site) for fn in summary.functions.values() for site in fn.calls]
+        return sites
 
     @cached_property
     def endpoints(self) -> frozenset[tuple[str, str]]:

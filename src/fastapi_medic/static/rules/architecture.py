@@ -328,12 +328,8 @@ class SideEffectAtImport(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level remote calls and table creation in modules the app imports."""
         model = ctx.project
-        route_modules = {route.rel for route in ctx.app.routes}
-        route_modules.update(rel for rel, _ in ctx.app.objects)
-        if not route_modules:
-            return
         catalogue = ctx.blocking
-        for rel in sorted(model.import_closure(route_modules)):
+        for rel in sorted(ctx.app_imports):
             summary = model.modules.get(rel)
             if summary is None:
                 continue

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Location, Severity
 from fastapi_medic.static.context import ProjectContext
-from fastapi_medic.static.model import CallRef, CallSite, FunctionInfo, Ref
+from fastapi_medic.static.model import CallRef, FunctionInfo, Ref
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
@@ -424,19 +424,16 @@ def _configuring_calls(ctx: ProjectContext) -> list[tuple[str, str | None, int, 
     cached = ctx.shared.get("logging_setup")
     if isinstance(cached, list):
         return cached
-    found = _find_configuring_calls(ctx.project)
+    found = _find_configuring_calls(ctx)
     ctx.shared["logging_setup"] = found
     return found
 
 
-def _find_configuring_calls(project: Project) -> list[tuple[str, str | None, int, int, str]]:
+def _find_configuring_calls(ctx: ProjectContext) -> list[tuple[str, str | None, int, int, str]]:
+    project = ctx.project
     out: list[tuple[str, str | None, int, int, str]] = []
     for rel, summary in project.modules.items():
-        sites: list[tuple[FunctionInfo | None, CallSite]] = [
-            (None, site) for site in summary.module_calls
-        ]
-        sites += [(fn, site) for fn in summary.functions.values() for site in fn.calls]
-        for fn, site in sites:
+        for fn, site in ctx.calls_of(summary):
             head, _, tail = site.callee.rpartition(".")
             if tail not in ("basicConfig", "dictConfig", "fileConfig", "configure", "add"):
                 continue
@@ -520,9 +517,7 @@ class LoggingConfiguredAtImport(StaticRule):
         if not calls:
             return
         entries = _entry_modules(ctx)
-        route_modules = {route.rel for route in ctx.app.routes}
-        route_modules.update(rel for rel, _ in ctx.app.objects)
-        imported = ctx.project.import_closure(route_modules)
+        imported = ctx.app_imports
         for rel, _, line, column, name in calls:
             if rel in entries or rel not in imported:
                 continue
@@ -685,18 +680,11 @@ class LoggingDisabled(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report ``logging.disable`` in modules the app imports."""
         model = ctx.project
-        route_modules = {route.rel for route in ctx.app.routes}
-        route_modules.update(rel for rel, _ in ctx.app.objects)
-        if not route_modules:
-            return
-        for rel in sorted(model.import_closure(route_modules)):
+        for rel in sorted(ctx.app_imports):
             summary = model.modules.get(rel)
             if summary is None:
                 continue
-            sites: list[tuple[FunctionInfo | None, CallSite]] = [
-                (None, site) for site in summary.module_calls
-            ]
-            sites += [(fn, site) for fn in summary.functions.values() for site in fn.calls]
+            sites = ctx.calls_of(summary)
             restoring = {
                 where
                 for where, call in summary.arg_calls
@@ -922,8 +910,7 @@ class LoggerCannotEmit(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report loggers that drop their own module's calls."""
         for rel, summary in ctx.project.modules.items():
-            calls = [*summary.module_calls]
-            calls += [s for fn in summary.functions.values() for s in fn.calls]
+            calls = [site for _, site in ctx.calls_of(summary)]
             handled = {
                 c.callee.rpartition(".")[0] for c in calls if c.callee.endswith(".addHandler")
             }

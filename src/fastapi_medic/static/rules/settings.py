@@ -22,13 +22,6 @@ _BASE_SETTINGS = frozenset(
 )
 
 
-def _route_modules(ctx: ProjectContext) -> set[str]:
-    """Modules that declare routes or create apps and routers."""
-    modules = {route.rel for route in ctx.app.routes}
-    modules.update(rel for rel, _ in ctx.app.objects)
-    return modules
-
-
 class EnvironmentReadAtImport(StaticRule):
     """A required environment variable read when a module is imported.
 
@@ -91,7 +84,7 @@ class EnvironmentReadAtImport(StaticRule):
         model = ctx.project
         if not any(summary.env_reads for summary in model.modules.values()):
             return
-        imported = model.import_closure(_route_modules(ctx))
+        imported = ctx.app_imports
         for rel in sorted(imported):
             summary = model.modules.get(rel)
             if summary is None:
@@ -180,7 +173,7 @@ class SettingsInRouteModule(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report module-level settings objects in modules with routes."""
         model = ctx.project
-        for rel in sorted(_route_modules(ctx)):
+        for rel in sorted(ctx.route_modules):
             summary = model.modules.get(rel)
             if summary is None:
                 continue
