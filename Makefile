@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 LOCK   := requirements.lock
 
-.PHONY: demo test lint bench compare lock docs clean
+.PHONY: demo test lint bench bench-logs bench-runtime compare lock docs clean
 
 $(STAMP): $(LOCK) pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -19,8 +19,10 @@ demo: $(STAMP)
 	-$(BIN)/fastapi-medic check examples/shop
 	$(BIN)/fastapi-medic routes examples/shop
 
+# The PostgreSQL tests run against a throwaway server on 127.0.0.1 that the script installs
+# (Debian packages) if missing, starts for the run and stops afterwards.
 test: $(STAMP)
-	$(BIN)/python -m pytest
+	bash scripts/with_postgres.sh $(BIN)/python -m pytest
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests scripts
@@ -30,6 +32,14 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+# MB/s and peak memory of `fastapi-medic logs` on a generated ~1 GB log, next to grep.
+bench-logs: $(STAMP)
+	$(BIN)/python scripts/bench_logs.py
+
+# Throughput and CPU per request of an app with and without the runtime probes.
+bench-runtime: $(STAMP)
+	bash scripts/with_postgres.sh $(BIN)/python scripts/bench_runtime.py
 
 # Scores us, Ruff and flake8-async on flake8-async's own fixtures (docs/compare.md).
 # The first run downloads the flake8-async sdist and installs flake8 into .compare/.

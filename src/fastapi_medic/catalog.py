@@ -9,6 +9,10 @@ __all__ = ["load_catalog"]
 
 def load_catalog() -> list[type[Rule]]:
     """Import every family module and return all registered rules, ordered by code."""
-    import fastapi_medic.static.rules  # noqa: F401 - registers the static families
+    import fastapi_medic.env.rules
+    import fastapi_medic.live.rules
+    import fastapi_medic.logs.rules
+    import fastapi_medic.runtime.rules
+    import fastapi_medic.static.rules  # noqa: F401 - these imports register the families
 
     return all_rules()

@@ -69,12 +69,15 @@ def root(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from fastapi_medic.cli.check import check
+    from fastapi_medic.cli.env import env
+    from fastapi_medic.cli.load import load
+    from fastapi_medic.cli.logs import logs
+    from fastapi_medic.cli.repro import repro
     from fastapi_medic.cli.routes import routes
     from fastapi_medic.cli.rules import rules
 
-    root.add_command(check)
-    root.add_command(rules)
-    root.add_command(routes)
+    for command in (check, env, logs, repro, load, rules, routes):
+        root.add_command(command)
 
 
 _register()

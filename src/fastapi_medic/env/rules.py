@@ -1,0 +1,3 @@
+"""The environment codes (MED6xx), declared next to their detectors."""
+
+from __future__ import annotations

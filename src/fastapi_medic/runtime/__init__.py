@@ -1,0 +1,3 @@
+"""Runtime probes for a running FastAPI app (MED7xx)."""
+
+from __future__ import annotations

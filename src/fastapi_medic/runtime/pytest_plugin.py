@@ -1,0 +1,3 @@
+"""The pytest plugin of the runtime probes."""
+
+from __future__ import annotations

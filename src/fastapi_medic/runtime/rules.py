@@ -1,0 +1,3 @@
+"""The runtime probe codes (MED7xx)."""
+
+from __future__ import annotations
