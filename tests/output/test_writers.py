@@ -14,7 +14,7 @@ OPTIONS = WriteOptions(tool_version="0.1.0")
 
 
 def test_every_format_is_listed_when_writers_are_looked_up() -> None:
-    assert list(WRITERS) == ["text", "json", "sarif", "github"]
+    assert list(WRITERS) == ["text", "json", "sarif", "github", "html"]
 
 
 @pytest.mark.parametrize("fmt", list(WRITERS))
@@ -32,4 +32,7 @@ def test_usage_error_lists_the_formats_when_the_format_is_unknown() -> None:
     with pytest.raises(UsageError) as caught:
         write(Report(command="check", root="."), "xml", io.StringIO(), OPTIONS)
 
-    assert str(caught.value) == "unknown output format 'xml'; use one of: text, json, sarif, github"
+    assert (
+        str(caught.value)
+        == "unknown output format 'xml'; use one of: text, json, sarif, github, html"
+    )

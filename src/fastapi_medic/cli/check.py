@@ -12,7 +12,7 @@ from fastapi_medic.cli.options import config_for, selection_options, severity_ch
 from fastapi_medic.errors import UsageError
 from fastapi_medic.findings import Severity
 
-FORMATS = ["text", "json", "sarif", "github"]
+FORMATS = ["text", "json", "sarif", "github", "html"]
 
 
 @click.command()

@@ -14,6 +14,7 @@ from fastapi_medic.errors import UsageError
 from fastapi_medic.findings import Report
 from fastapi_medic.output._base import WriteOptions, Writer
 from fastapi_medic.output.github import write_github
+from fastapi_medic.output.html import write_html
 from fastapi_medic.output.json import write_json
 from fastapi_medic.output.sarif import write_sarif
 from fastapi_medic.output.text import write_text
@@ -26,6 +27,7 @@ WRITERS: dict[str, Writer] = {
     "json": write_json,
     "sarif": write_sarif,
     "github": write_github,
+    "html": write_html,
 }
 
 
