@@ -69,6 +69,7 @@ def root(ctx: click.Context, debug: bool) -> None:
 
 def _register() -> None:
     from fastapi_medic.cli.check import check
+    from fastapi_medic.cli.doctor import doctor
     from fastapi_medic.cli.env import env
     from fastapi_medic.cli.load import load
     from fastapi_medic.cli.logs import logs
@@ -76,7 +77,7 @@ def _register() -> None:
     from fastapi_medic.cli.routes import routes
     from fastapi_medic.cli.rules import rules
 
-    for command in (check, env, logs, repro, load, rules, routes):
+    for command in (doctor, check, env, logs, repro, load, rules, routes):
         root.add_command(command)
 
 

@@ -7,9 +7,13 @@ from pathlib import Path
 
 import click
 
-from fastapi_medic._version import __version__
-from fastapi_medic.cli.options import config_for, selection_options, severity_choice, split_codes
-from fastapi_medic.errors import UsageError
+from fastapi_medic.cli.options import (
+    config_for,
+    emit_report,
+    selection_options,
+    severity_choice,
+    split_codes,
+)
 from fastapi_medic.findings import Severity
 
 FORMATS = ["text", "json", "sarif", "github", "html"]
@@ -57,7 +61,6 @@ def check(
     unsafe_fixes: bool,
 ) -> None:
     """Check a FastAPI code base for the causes of production failures."""
-    from fastapi_medic.output import WriteOptions, write
     from fastapi_medic.static import check_paths
 
     targets = list(paths) or [Path(".")]
@@ -71,18 +74,6 @@ def check(
     report = check_paths(
         targets, config, use_cache=not no_cache, fix=fix, unsafe_fixes=unsafe_fixes
     )
-    options = WriteOptions(
-        color=sys.stdout.isatty() if color is None and output is None else bool(color),
-        statistics=statistics,
-        tool_version=__version__,
-    )
-    if output is not None:
-        try:
-            with output.open("w", encoding="utf-8") as stream:
-                write(report, fmt, stream, options)
-        except OSError as exc:
-            raise UsageError(f"{output}: cannot write the report: {exc.strerror or exc}") from exc
-    else:
-        write(report, fmt, sys.stdout, options)
+    emit_report(report, fmt, output=output, color=color, statistics=statistics)
     failing = report.at_or_above(config.fail_level)
     sys.exit(1 if failing and not exit_zero else 0)

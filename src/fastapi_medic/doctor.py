@@ -1,0 +1,228 @@
+"""``doctor``: environment, static and live checks in one run, and a verdict.
+
+The verdict answers the first question of every incident: is the failure in the
+environment the app runs in (start command, packages, variables) or in the code? Failures
+seen happening (a live request that fails, a log line) weigh more than predictions (a static
+finding), and a failure whose cause is configuration counts for the environment wherever it
+was seen.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from fastapi_medic.config import Config
+from fastapi_medic.errors import MedicError
+from fastapi_medic.findings import Cause, Finding, Report, Severity, Source
+from fastapi_medic.redact import redact_text
+
+__all__ = ["DoctorResult", "Section", "Verdict", "doctor", "side_of", "verdict_of"]
+
+#: How many findings the summary puts first.
+TOP = 5
+
+_OBSERVED = frozenset({Source.LIVE, Source.LOGS, Source.RUNTIME})
+_ENV_CAUSES = frozenset({Cause.CONFIG})
+
+
+@dataclasses.dataclass(frozen=True)
+class Section:
+    """One part of the run: what it is, whether it ran, what it found, how long it took."""
+
+    name: str
+    ran: bool
+    findings: int = 0
+    seconds: float = 0.0
+    note: str = ""
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """Where the trouble is: ``environment``, ``code``, ``both`` or ``none``."""
+
+    kind: str
+    reason: str
+
+
+@dataclasses.dataclass(frozen=True)
+class DoctorResult:
+    """What ``doctor`` found.
+
+    Attributes:
+        report: every finding of every section, with the verdict in its summary.
+        verdict: the answer, with the one-line reason.
+        sections: the parts that ran or were skipped, in order.
+        top: the findings to act on first.
+        links: causes that more than one source reports, with those findings.
+    """
+
+    report: Report
+    verdict: Verdict
+    sections: tuple[Section, ...]
+    top: tuple[Finding, ...]
+    links: dict[str, tuple[Finding, ...]]
+
+
+def doctor(
+    path: Path,
+    *,
+    config: Config | None = None,
+    live: bool = True,
+    app: str | None = None,
+    logs: Sequence[str] = (),
+    timeout: float = 30.0,
+) -> DoctorResult:
+    """Run every check that applies to the project at ``path`` and give a verdict.
+
+    Args:
+        path: the project directory.
+        config: the project's configuration for the static checks (read from ``path``
+            when ``None``).
+        live: import the app in a subprocess and send it a few requests.
+        app: the app as ``module:attribute`` when discovery cannot find it.
+        logs: log files to triage as well.
+        timeout: seconds the live probe may take before it counts as a hang.
+
+    Raises:
+        UsageError: ``path`` is not a directory.
+    """
+    from fastapi_medic.errors import UsageError
+
+    if not path.is_dir():
+        raise UsageError(f"{path} is not a directory")
+    started = time.perf_counter()
+    sections: list[Section] = []
+    findings: list[Finding] = []
+    silenced = files = 0
+
+    def run(name: str, job: Callable[[], Report]) -> Report | None:
+        began = time.perf_counter()
+        try:
+            report = job()
+        except MedicError as exc:
+            sections.append(Section(name, False, note=str(exc)))
+            return None
+        except Exception as exc:  # one broken section must not hide the others' findings
+            if os.environ.get("FASTAPI_MEDIC_DEBUG"):
+                raise
+            note = f"stopped by an error of fastapi-medic's own: {type(exc).__name__}: {exc}"
+            sections.append(Section(name, False, note=redact_text(note)[:300]))
+            return None
+        sections.append(Section(name, True, len(report.findings), time.perf_counter() - began))
+        findings.extend(report.findings)
+        return report
+
+    run("environment", lambda: _env(path))
+    static_report = run("code", lambda: _static(path, config))
+    if static_report is not None:
+        silenced, files = static_report.silenced, static_report.files
+    if live:
+        run("live", lambda: _live(path, app, timeout))
+    else:
+        sections.append(Section("live", False, note="skipped (--no-live)"))
+    if logs:
+        run("logs", lambda: _logs(logs))
+
+    env_checked = any(section.name == "environment" and section.ran for section in sections)
+    verdict = verdict_of(findings, env_checked=env_checked)
+    report = Report(
+        command="doctor",
+        root=str(path),
+        findings=tuple(findings),
+        silenced=silenced,
+        files=files,
+        duration=time.perf_counter() - started,
+        summary={"verdict": verdict.kind, "verdict_reason": verdict.reason},
+    )
+    return DoctorResult(
+        report=report,
+        verdict=verdict,
+        sections=tuple(sections),
+        top=tuple(_ranked(report.findings)[:TOP]),
+        links=_links(report.findings),
+    )
+
+
+def _env(path: Path) -> Report:
+    from fastapi_medic import env
+
+    return env.check(path)
+
+
+def _static(path: Path, config: Config | None) -> Report:
+    from fastapi_medic.config import load_config
+    from fastapi_medic.static import check_paths
+
+    return check_paths([path], config or load_config(path))
+
+
+def _live(path: Path, app: str | None, timeout: float) -> Report:
+    from fastapi_medic import live
+
+    return live.probe(path, app=app, timeout=timeout)
+
+
+def _logs(sources: Sequence[str]) -> Report:
+    from fastapi_medic import logs
+
+    return logs.triage(sources)
+
+
+def side_of(finding: Finding) -> str:
+    """``environment`` or ``code``: which side a finding speaks for."""
+    if finding.source is Source.ENV or finding.cause in _ENV_CAUSES:
+        return "environment"
+    return "code"
+
+
+def _weight(finding: Finding) -> int:
+    return int(finding.severity) * (3 if finding.source in _OBSERVED else 1)
+
+
+def verdict_of(findings: Sequence[Finding], *, env_checked: bool = True) -> Verdict:
+    """The verdict for a set of findings.
+
+    Observed failures decide when there are any; otherwise the worst severity on each side
+    does, and the total weight breaks ties. When both sides hold errors, the environment is
+    named first: code cannot be judged in an environment that cannot run it.
+    """
+    serious = [f for f in findings if f.severity >= Severity.WARNING]
+    if not serious:
+        return Verdict("none", "No check found a problem that explains a failure.")
+    observed = [f for f in serious if f.source in _OBSERVED]
+    pool = observed or serious
+    sides = {side_of(f) for f in pool if f.severity >= Severity.ERROR} or {side_of(f) for f in pool}
+    if len(sides) == 2:
+        env = max((f for f in pool if side_of(f) == "environment"), key=_weight)
+        return Verdict(
+            "both",
+            f"Fix the environment first ({env.message}); then the code findings below.",
+        )
+    side = sides.pop()
+    worst = max((f for f in pool if side_of(f) == side), key=_weight)
+    seen = "seen failing" if worst.source in _OBSERVED else "found"
+    if side == "environment":
+        return Verdict("environment", f"The deployment is the problem: {worst.message} ({seen}).")
+    if not env_checked:
+        return Verdict("code", f"The code is the problem: {worst.message} (environment unchecked).")
+    return Verdict("code", f"The environment checks out; the code is the problem: {worst.message}.")
+
+
+def _ranked(findings: Sequence[Finding]) -> list[Finding]:
+    return sorted(findings, key=lambda f: (-_weight(f), f.sort_key))
+
+
+def _links(findings: Sequence[Finding]) -> dict[str, tuple[Finding, ...]]:
+    by_cause: dict[str, list[Finding]] = {}
+    for finding in findings:
+        if finding.cause is not None and finding.cause is not Cause.TOOL:
+            by_cause.setdefault(finding.cause.value, []).append(finding)
+    return {
+        cause: tuple(_ranked(group))
+        for cause, group in sorted(by_cause.items())
+        if len({f.source for f in group}) > 1
+    }

@@ -1,0 +1,90 @@
+"""The verdict: environment or code, from findings of every source."""
+
+from __future__ import annotations
+
+import pytest
+
+from fastapi_medic.doctor import side_of, verdict_of
+from fastapi_medic.findings import Cause, Finding, Location, Severity, Source
+
+
+def _f(
+    source: Source,
+    severity: Severity = Severity.ERROR,
+    cause: Cause | None = None,
+    message: str = "problem",
+) -> Finding:
+    return Finding(
+        code="MED999",
+        name="x",
+        severity=severity,
+        message=message,
+        location=Location("a.py", 1, 0),
+        source=source,
+        cause=cause,
+    )
+
+
+def test_verdict_is_none_when_nothing_at_warning_or_above() -> None:
+    assert verdict_of([_f(Source.STATIC, Severity.INFO)]).kind == "none"
+    assert verdict_of([]).kind == "none"
+
+
+def test_verdict_is_environment_when_only_env_findings_are_errors() -> None:
+    verdict = verdict_of(
+        [
+            _f(Source.ENV, message="module app.main not found from /srv"),
+            _f(Source.STATIC, Severity.WARNING),
+        ]
+    )
+
+    assert verdict.kind == "environment"
+    assert "module app.main not found from /srv" in verdict.reason
+
+
+def test_verdict_is_code_when_only_static_findings_are_errors() -> None:
+    verdict = verdict_of(
+        [_f(Source.STATIC, message="time.sleep blocks"), _f(Source.ENV, Severity.WARNING)]
+    )
+
+    assert verdict.kind == "code"
+    assert "time.sleep blocks" in verdict.reason
+
+
+def test_observed_failures_decide_when_a_live_request_failed() -> None:
+    # a live 500 caused by a session bug outweighs an env error predicted statically
+    verdict = verdict_of(
+        [
+            _f(Source.ENV),
+            _f(Source.LIVE, cause=Cause.SESSION_STATE, message="GET /orders answers 500"),
+        ]
+    )
+
+    assert verdict.kind == "code"
+    assert "GET /orders answers 500" in verdict.reason
+
+
+def test_config_failures_count_for_the_environment_wherever_they_are_seen() -> None:
+    finding = _f(Source.LOGS, cause=Cause.CONFIG, message="DATABASE_URL scheme postgres://")
+
+    assert side_of(finding) == "environment"
+    assert verdict_of([finding, _f(Source.STATIC)]).kind == "environment"
+
+
+def test_verdict_names_environment_first_when_both_sides_hold_errors() -> None:
+    verdict = verdict_of([_f(Source.ENV, message="python 3.9 in prod"), _f(Source.STATIC)])
+
+    assert verdict.kind == "both"
+    assert verdict.reason.startswith("Fix the environment first (python 3.9 in prod)")
+
+
+@pytest.mark.parametrize("source", [Source.STATIC, Source.RUNTIME, Source.LIVE, Source.LOGS])
+def test_side_is_code_when_the_cause_is_not_configuration(source: Source) -> None:
+    assert side_of(_f(source, cause=Cause.EVENT_LOOP)) == "code"
+
+
+def test_reason_does_not_vouch_for_the_environment_when_it_was_not_checked() -> None:
+    verdict = verdict_of([_f(Source.STATIC, message="bad")], env_checked=False)
+
+    assert verdict.kind == "code"
+    assert "checks out" not in verdict.reason
