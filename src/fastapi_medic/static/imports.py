@@ -4,10 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from fastapi_medic.static.project import Project
 
-__all__ = ["Cycle", "ImportEdge", "cycles", "import_edges"]
+if TYPE_CHECKING:
+    from fastapi_medic.static.context import ProjectContext
+
+__all__ = ["Cycle", "ImportEdge", "cycles", "import_edges", "shared_edges"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -70,6 +74,14 @@ def import_edges(project: Project) -> dict[str, list[ImportEdge]]:
                 )
         graph[rel] = sorted(merged.values(), key=lambda e: e.line)
     return graph
+
+
+def shared_edges(ctx: ProjectContext) -> dict[str, list[ImportEdge]]:
+    """The module-level import graph of the run, built once and shared by the rules."""
+    edges = ctx.shared.get("import_edges")
+    if not isinstance(edges, dict):
+        edges = ctx.shared["import_edges"] = import_edges(ctx.project)
+    return edges
 
 
 def _components(graph: dict[str, list[ImportEdge]]) -> Iterator[list[str]]:

@@ -191,6 +191,15 @@ class ModuleSummary:
     )
     #: messages built in a function: (function, local name, what the text shows)
     text_flows: list[tuple[str, str, tuple[str, ...]]] = dataclasses.field(default_factory=list)
+    #: names that hold a masked value or the name of a secret: (function or "", name)
+    derived_locals: list[tuple[str, str]] = dataclasses.field(default_factory=list)
+    #: locals read from a constant key: (function, local name, key) for ``x = d.get("k")``
+    key_locals: list[tuple[str, str, str]] = dataclasses.field(default_factory=list)
+    #: fields and keys assigned a hashed or masked value (``Key(token=hash_token(raw))``)
+    hashed_fields: list[str] = dataclasses.field(default_factory=list)
+    #: module-level ``<logger>.addHandler(...)`` that may add to the root logger:
+    #: ("getLogger", callee, line, column) or ("ref", receiver, line, column)
+    module_handlers: list[tuple[str, str, int, int]] = dataclasses.field(default_factory=list)
     #: ``logger.propagate = False``: (logger expression, line, column)
     propagate_off: list[tuple[str, int, int]] = dataclasses.field(default_factory=list)
     #: broad ``except`` handlers: (function, line, column, outcome, logged)

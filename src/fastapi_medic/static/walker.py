@@ -13,6 +13,16 @@ from typing import TYPE_CHECKING, ClassVar
 
 from fastapi_medic.findings import Finding, Location
 from fastapi_medic.registry import Rule
+from fastapi_medic.static.log_facts import (
+    LOG_CALLS,
+    builds_text,
+    derived_value,
+    digests,
+    mentions,
+    read_key,
+    root_handler,
+    secret_reference,
+)
 from fastapi_medic.static.model import (
     AWAITED,
     LAZY,
@@ -27,6 +37,7 @@ from fastapi_medic.static.model import (
     Ref,
     SimpleValue,
 )
+from fastapi_medic.static.names import dotted
 
 if TYPE_CHECKING:
     from fastapi_medic.static.context import ProjectContext
@@ -65,34 +76,6 @@ class StaticRule(Rule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Yield findings about the whole project (the default has none)."""
         return ()
-
-
-def dotted(node: ast.AST) -> str | None:
-    """``a.b.c`` for a chain of names and attributes; ``f().x`` when a link is a call.
-
-    Iterative, and None for chains longer than any real code writes.
-    """
-    parts: list[str] = []
-    calls = 0
-    while len(parts) < _MAX_CHAIN:
-        kind = type(node)
-        if kind is ast.Attribute:
-            parts.append(node.attr + "()" * calls)  # type: ignore[attr-defined]
-            calls = 0
-            node = node.value  # type: ignore[attr-defined]
-        elif kind is ast.Name:
-            parts.append(node.id + "()" * calls)  # type: ignore[attr-defined]
-            parts.reverse()
-            return ".".join(parts)
-        elif kind is ast.Call:
-            calls += 1
-            node = node.func  # type: ignore[attr-defined]
-        else:
-            return None
-    return None
-
-
-_MAX_CHAIN = 64
 
 
 def simple_value(node: ast.AST | None, depth: int = 0) -> SimpleValue:
@@ -281,6 +264,7 @@ ARG_CALLS = frozenset(
         "wait3",
         "wait4",
         "run",
+        "Config",  # uvicorn.Config(app, log_config=...)
         "disable",
         "setLevel",
     }
@@ -412,7 +396,11 @@ def _is_lazy_test(test: ast.expr, fn: FunctionInfo) -> bool:
 
 
 def _is_main_guard(test: ast.expr) -> bool:
-    """``if __name__ == "__main__":``."""
+    """``if __name__ == "__main__":``, or ``if STATICA_HACK:``: blocks that never run when the
+    module is imported (celery's idiom rebinds the flag to False through ``globals()``, so
+    the block exists only for static analysers)."""
+    if isinstance(test, ast.Name) and test.id == "STATICA_HACK":
+        return True
     return (
         isinstance(test, ast.Compare)
         and isinstance(test.left, ast.Name)
@@ -567,18 +555,19 @@ def summarize(  # noqa: PLR0915 - one flat dispatch loop over the tree keeps the
                         fn_now.closed_in_finally += (receiver,)
                     else:
                         fn_now.closed += (receiver,)
-                if method in _LOG_CALLS or callee == "print":
-                    mentions = _mentions(node)  # type: ignore[arg-type]
-                    if mentions:
+                if method in LOG_CALLS or callee == "print":
+                    shown = mentions(node)  # type: ignore[arg-type]
+                    if shown:
                         summary.log_calls.append(
                             (
                                 fn_now.qualname if fn_now else None,
                                 callee,
                                 node.lineno,  # type: ignore[attr-defined]
                                 node.col_offset,  # type: ignore[attr-defined]
-                                mentions,
+                                shown,
                             )
                         )
+                _record_secret_facts(node, callee, method, ctx)  # type: ignore[arg-type]
                 if method in ARG_CALLS or (fn_now is None and method in _MODULE_ARG_CALLS):
                     ref = simple_value(node)  # type: ignore[arg-type]
                     if isinstance(ref, CallRef):
@@ -862,126 +851,6 @@ _FORMATTERS = frozenset({"str", "repr", "format", "type", "len", "isinstance", "
 _RAISED = ("Response", "Exception", "Error")
 
 
-_LOG_CALLS = frozenset(
-    {
-        "debug",
-        "info",
-        "warning",
-        "warn",
-        "error",
-        "exception",
-        "critical",
-        "fatal",
-        "log",
-        "adebug",
-        "ainfo",
-        "awarning",
-        "aerror",
-        "aexception",
-        "acritical",
-    }
-)
-_PAYLOAD_CALLS = frozenset({"body", "json", "form"})
-_DUMPS = frozenset({"model_dump", "dict", "model_dump_json", "json"})
-
-
-_MASKING = (
-    "hash",
-    "mask",
-    "redact",
-    "obfuscat",
-    "truncat",
-    "censor",
-    "anonymi",
-    "abbreviat",
-    "printable",
-    "sanitiz",
-    "scrub",
-    "safe_",
-)
-
-
-def _masks(method: str) -> bool:
-    """Calls whose result no longer shows the secret (a flag, a length, a digest)."""
-    lowered = method.lower()
-    return method in ("bool", "len", "type", "isinstance", "id", "callable") or any(
-        part in lowered for part in _MASKING
-    )
-
-
-_CONTAINERS = (
-    ast.JoinedStr,
-    ast.FormattedValue,
-    ast.BinOp,
-    ast.Await,
-    ast.Tuple,
-    ast.List,
-    ast.Dict,
-)
-
-
-def _builds_text(value: ast.expr) -> bool:
-    """An f-string, ``%``/``+`` formatting, ``.format(...)`` or a dict: a message being built."""
-    if isinstance(value, (ast.JoinedStr, ast.Dict)):
-        return True
-    if isinstance(value, ast.BinOp) and isinstance(value.op, (ast.Mod, ast.Add)):
-        return isinstance(value.left, (ast.Constant, ast.JoinedStr))
-    return (
-        isinstance(value, ast.Call)
-        and isinstance(value.func, ast.Attribute)
-        and value.func.attr == "format"
-    )
-
-
-def _mentions(call: ast.Call) -> tuple[str, ...]:
-    """What a logging call's arguments show: names, attributes, dumped objects, payloads.
-
-    ``password`` and ``user.password`` -> "password"; ``payload.model_dump()`` ->
-    "dump:payload"; ``await request.body()`` -> "payload:request.body";
-    ``request.headers`` -> "headers:request.headers"; ``headers["Authorization"]`` -> the key.
-    """
-    found: list[str] = ["exc_info"] if any(k.arg == "exc_info" for k in call.keywords) else []
-    pending: list[ast.AST] = [*call.args, *(k.value for k in call.keywords if k.arg != "exc_info")]
-    while pending and len(found) < 32:
-        node = pending.pop()
-        if isinstance(node, ast.Name):
-            found.append(node.id)
-        elif isinstance(node, ast.Attribute):
-            # the attribute shown is the last one: `token.expires_in` shows no token
-            found.append(node.attr)
-            name = dotted(node)
-            if name is not None and name.endswith(("request.headers", "request.cookies")):
-                found.append(f"headers:{name}")
-            if isinstance(node.value, (ast.Call, ast.Subscript)):
-                pending.append(node.value)
-        elif isinstance(node, ast.Call):
-            func = dotted(node.func) or ""
-            receiver, _, method = func.rpartition(".")
-            if _masks(method):
-                continue  # bool(key), len(token), hash_token(token=...), mask(secret)
-            if method in _PAYLOAD_CALLS and receiver.endswith("request"):
-                found.append(f"payload:{func}")
-            elif method in _DUMPS and receiver:
-                found.append(f"dump:{receiver}")
-            pending.extend(node.args)
-            pending.extend(k.value for k in node.keywords)
-            if isinstance(node.func, ast.Attribute) and isinstance(
-                node.func.value, (ast.Call, ast.Subscript)
-            ):
-                pending.append(node.func.value)
-        elif isinstance(node, ast.Subscript):
-            key = node.slice
-            if isinstance(key, ast.Slice):
-                continue  # token[:8]: a deliberate prefix
-            if isinstance(key, ast.Constant) and isinstance(key.value, str):
-                found.append(key.value.lower().replace("-", "_"))
-            elif not isinstance(node.value, ast.Name):
-                pending.append(node.value)
-        elif isinstance(node, _CONTAINERS):
-            pending.extend(ast.iter_child_nodes(node))
-    return tuple(found)
-
-
 def _handler_facts(handler: ast.ExceptHandler) -> tuple[int, int, str, str] | None:
     """What a broad ``except`` does: (line, column, outcome, logged), or None if not broad.
 
@@ -1145,6 +1014,8 @@ def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one
     if annotated:
         instance = annotated + "()"
     summary = ctx.summary
+    if type(value) is ast.Call and digests(func.rpartition(".")[2] if func else ""):
+        _record_hashed_targets(targets, summary)
     sequence: SimpleValue = None
     if type(value) in (ast.List, ast.Tuple) and len(value.elts) <= _MAX_SEQUENCE:  # type: ignore[union-attr]
         sequence = simple_value(value)  # routers to include in a loop, methods, dependencies
@@ -1156,11 +1027,16 @@ def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one
                 key = f"{ctx.function.qualname}:{name}" if ctx.function is not None else name
                 summary.sequences[key] = sequence
             if ctx.function is not None:
-                if value is not None and _builds_text(value):
+                if value is not None and builds_text(value):
                     # msg = f"... {password}"; logger.info(msg): follow the message
-                    shown = _mentions(ast.Call(func=ast.Name("_"), args=[value], keywords=[]))
+                    shown = mentions(ast.Call(func=ast.Name("_"), args=[value], keywords=[]))
                     if shown:
                         summary.text_flows.append((ctx.function.qualname, name, shown))
+                if value is not None and derived_value(value):
+                    summary.derived_locals.append((ctx.function.qualname, name))
+                key = read_key(value) if value is not None else None
+                if key is not None:  # token = data.get("token"): as the project stores it
+                    summary.key_locals.append((ctx.function.qualname, name, key))
                 if instance:
                     ctx.function.local_types[name] = instance
                 else:
@@ -1171,6 +1047,8 @@ def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one
             elif owner is None:
                 if not ctx.guard[3] and value is not None and summary.mentions_environ:
                     _record_env_reads(value, summary)
+                if value is not None and derived_value(value):
+                    summary.derived_locals.append(("", name))  # "": module level
                 summary.bindings[name] = ("value", instance)
                 if isinstance(call, CallRef):
                     summary.assigned_calls[name] = call
@@ -1198,3 +1076,36 @@ def _record_assign(  # noqa: PLR0915 - every assignment shape is recorded in one
             for elt in target.elts:  # type: ignore[attr-defined]
                 if type(elt) is ast.Name and ctx.function is None and owner is None:
                     summary.bindings.setdefault(elt.id, ("value", None))
+
+
+def _record_secret_facts(node: ast.Call, callee: str, method: str, ctx: WalkContext) -> None:
+    """Facts the secret and logging rules need about one call."""
+    summary = ctx.summary
+    fn_now = ctx.function
+    for keyword in node.keywords:
+        # Key(token=hash_token(raw)): the project keeps hashes in fields named `token`
+        value = keyword.value
+        if keyword.arg and type(value) is ast.Call:
+            func = dotted(value.func)
+            if func is not None and digests(func.rpartition(".")[2]):
+                summary.hashed_fields.append(keyword.arg)
+    if fn_now is not None:
+        reference = secret_reference(callee, node)
+        if reference is not None:
+            summary.derived_locals.append((fn_now.qualname, reference))
+    elif method == "addHandler":
+        receiver = root_handler(node)
+        if receiver is not None:
+            kind, name = receiver
+            summary.module_handlers.append((kind, name, node.lineno, node.col_offset))
+
+
+def _record_hashed_targets(targets: Sequence[ast.expr], summary: ModuleSummary) -> None:
+    """``key.token = hash_token(raw)`` and ``data["token"] = hash_token(raw)``."""
+    for target in targets:
+        if type(target) is ast.Attribute:
+            summary.hashed_fields.append(target.attr)
+        elif type(target) is ast.Subscript:
+            key = target.slice
+            if type(key) is ast.Constant and isinstance(key.value, str):
+                summary.hashed_fields.append(key.value.lower().replace("-", "_"))

@@ -6,19 +6,11 @@ from collections.abc import Iterable
 
 from fastapi_medic.findings import Cause, Finding, Frame, Location, Severity
 from fastapi_medic.static.context import ProjectContext
-from fastapi_medic.static.imports import ImportEdge, cycles, import_edges
+from fastapi_medic.static.imports import cycles, shared_edges
 from fastapi_medic.static.project import Project
 from fastapi_medic.static.walker import StaticRule
 
 __all__ = ["AppImportedByItsModules", "ImportCycle", "LayerViolation", "SideEffectAtImport"]
-
-
-def _edges(ctx: ProjectContext) -> dict[str, list[ImportEdge]]:
-    """The module-level import graph, built once per run."""
-    edges = ctx.shared.get("import_edges")
-    if not isinstance(edges, dict):
-        edges = ctx.shared["import_edges"] = import_edges(ctx.project)
-    return edges
 
 
 #: The default layers, top to bottom, recognised by folder or module name.
@@ -82,7 +74,7 @@ class ImportCycle(StaticRule):
 
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report each import loop once, at its cheapest edge."""
-        for cycle in cycles(ctx.project, _edges(ctx)):
+        for cycle in cycles(ctx.project, shared_edges(ctx)):
             edge = cycle.cheapest
             fails = cycle.failure is not None
             chain = [Frame(f"import {e.target}", e.source, e.line) for e in cycle.edges]
@@ -98,19 +90,40 @@ class ImportCycle(StaticRule):
             )
 
 
-def _layer_of(rel: str, layers: tuple[tuple[str, tuple[str, ...]], ...]) -> int | None:
-    """The layer of a module: its outermost folder named after a layer (a `models` package
-    inside `services` belongs to the services), else, for a module at the top of its
-    package like ``app/models.py``, its own name."""
-    *folders, filename = rel.removesuffix(".py").split("/")
-    for folder in folders:
+Layers = tuple[tuple[str, tuple[str, ...]], ...]
+
+
+def _within(path: str, prefix: str) -> bool:
+    """``prefix`` names ``path`` or a package above it, at any depth (src layouts)."""
+    return f"/{path}/".find(f"/{prefix}/") >= 0
+
+
+def _layer_of(rel: str, layers: Layers) -> tuple[int, str] | None:
+    """(layer position, anchor) of a module, or None when it is in no layer.
+
+    A pattern with a dot or a slash (`app.routers`, `app/api`) names a package: every module
+    under it is in that layer, and the anchor is empty. A plain name (`services`) matches the
+    first component of the module's path, from the package root, that carries it; the anchor
+    is the folder holding that component, and only modules with the same anchor are compared:
+    `pkg/api` and `pkg/services` are sibling layers, `pkg/tools/api` is not their `api`.
+    """
+    parts = rel.removesuffix(".py").split("/")
+    if parts[-1] == "__init__":
+        parts.pop()
+    path = "/".join(parts)
+    for position, (_, names) in enumerate(layers):
+        for pattern in names:
+            if ("." in pattern or "/" in pattern) and _within(
+                path, pattern.replace(".", "/").strip("/")
+            ):
+                return position, ""
+    # a module's own name counts only at the top of its package (`app/models.py`): deeper,
+    # `api.py` or `services.py` are usually a helper's names, not the application's layers
+    folders = parts if rel.endswith("/__init__.py") or len(parts) <= 2 else parts[:-1]
+    for index, part in enumerate(folders):
         for position, (_, names) in enumerate(layers):
-            if folder in names:
-                return position
-    if len(folders) <= 1:
-        for position, (_, names) in enumerate(layers):
-            if filename in names:
-                return position
+            if part in names:
+                return position, "/".join(parts[:index])
     return None
 
 
@@ -121,9 +134,13 @@ class LayerViolation(StaticRule):
     Checks for imports that go up the layers: by default routers (`routers`, `api`,
     `endpoints`, `views`) above services (`services`, `use_cases`) above repositories
     (`repositories`, `repos`, `crud`, `dal`) above models (`models`, `schemas`,
-    `entities`). A module's layer is its outermost folder with such a name, or, at the top of
-    its package, its own name (`app/models.py`). A repository importing a router, or a model
-    importing a service, is reported with its import line.
+    `entities`). A module's layer is the first folder on its path, from the package root,
+    with such a name, or, at the top of its package, its own name (`app/models.py`); a
+    `models` package inside `services` belongs to the services. Only sibling layers are
+    compared: `app/api` and `app/services` are, but an `api` package inside an integration
+    (`app/integrations/slack/api`) or deeper in a helper package is not the app's `api`. A
+    repository importing a router, or a model importing a service, is reported with its
+    import line.
 
     ## Why it matters
     Upward imports are how import cycles start, and they tie the data layer to HTTP
@@ -151,8 +168,9 @@ class LayerViolation(StaticRule):
     ```
 
     ## Options
-    - `layers`: the layers, top to bottom, each with its folder or module names, replacing
-      the default.
+    - `layers`: the layers, top to bottom, replacing the default. A plain name (`routers`)
+      matches folders as above; a dotted or slashed pattern (`app.routers`, `app/api`)
+      puts every module of that package in the layer, wherever it sits.
     """
 
     code = "MED502"
@@ -165,14 +183,16 @@ class LayerViolation(StaticRule):
     def check_project(self, project: Project, ctx: ProjectContext) -> Iterable[Finding]:
         """Report imports from a lower layer into a higher one."""
         layers = ctx.config.layers or DEFAULT_LAYERS
-        for source, edges in _edges(ctx).items():
-            low = _layer_of(source, layers)
-            if low is None:
+        for source, edges in shared_edges(ctx).items():
+            placed = _layer_of(source, layers)
+            if placed is None:
                 continue
+            low, anchor = placed
             for edge in edges:
-                high = _layer_of(edge.target, layers)
-                if high is None or high >= low:
+                target = _layer_of(edge.target, layers)
+                if target is None or target[1] != anchor or target[0] >= low:
                     continue
+                high = target[0]
                 yield self.finding(
                     f"{layers[low][0]} module imports {layers[high][0]} module {edge.target}",
                     location=Location(source, edge.line, edge.column),
@@ -237,7 +257,7 @@ class AppImportedByItsModules(StaticRule):
         if not app_modules:
             return
         route_modules = {route.rel for route in ctx.app.routes}
-        for source, edges in _edges(ctx).items():
+        for source, edges in shared_edges(ctx).items():
             if source in app_modules or source not in route_modules:
                 continue
             for edge in edges:
