@@ -1,0 +1,3 @@
+import os
+
+DEBUG = bool(os.getenv("DEBUG"))

@@ -1,0 +1,6 @@
+import os
+
+from fastapi import FastAPI
+
+SECRET_KEY = os.environ["SECRET_KEY"]
+app = FastAPI()

@@ -1,0 +1,6 @@
+import os
+
+from fastapi import FastAPI
+
+DATABASE_URL = os.environ["DATABASE_URL"]
+app = FastAPI()
