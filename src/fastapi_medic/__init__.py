@@ -14,6 +14,10 @@ from fastapi_medic.findings import Cause, Finding, Location, Report, Severity, S
 
 if TYPE_CHECKING:
     from fastapi_medic.config import Config, load_config
+    from fastapi_medic.doctor import doctor
+    from fastapi_medic.env import check as check_env
+    from fastapi_medic.env import diff, load_snapshot, snapshot
+    from fastapi_medic.logs import triage
     from fastapi_medic.static import check_paths
 
 __all__ = [
@@ -28,19 +32,35 @@ __all__ = [
     "Source",
     "UsageError",
     "__version__",
+    "check_env",
     "check_paths",
+    "diff",
+    "doctor",
     "load_config",
+    "load_snapshot",
+    "snapshot",
+    "triage",
 ]
+
+# Public name -> (module, attribute), imported on first use.
+_LAZY: dict[str, tuple[str, str]] = {
+    "Config": ("fastapi_medic.config", "Config"),
+    "load_config": ("fastapi_medic.config", "load_config"),
+    "check_paths": ("fastapi_medic.static", "check_paths"),
+    "check_env": ("fastapi_medic.env", "check"),
+    "snapshot": ("fastapi_medic.env", "snapshot"),
+    "load_snapshot": ("fastapi_medic.env", "load_snapshot"),
+    "diff": ("fastapi_medic.env", "diff"),
+    "triage": ("fastapi_medic.logs", "triage"),
+    "doctor": ("fastapi_medic.doctor", "doctor"),
+}
 
 
 def __getattr__(name: str) -> Any:
     # Entry points load lazily so `import fastapi_medic` stays cheap and dependency-free.
-    if name == "check_paths":
-        from fastapi_medic.static import check_paths
+    if name in _LAZY:
+        import importlib
 
-        return check_paths
-    if name in ("Config", "load_config"):
-        from fastapi_medic import config
-
-        return getattr(config, name)
+        module, attribute = _LAZY[name]
+        return getattr(importlib.import_module(module), attribute)
     raise AttributeError(f"module 'fastapi_medic' has no attribute {name!r}")

@@ -116,7 +116,7 @@ def doctor(
         findings.extend(report.findings)
         return report
 
-    run("environment", lambda: _env(path))
+    run("environment", lambda: _env(path, import_check=live, timeout=timeout))
     static_report = run("code", lambda: _static(path, config))
     if static_report is not None:
         silenced, files = static_report.silenced, static_report.files
@@ -147,10 +147,10 @@ def doctor(
     )
 
 
-def _env(path: Path) -> Report:
+def _env(path: Path, *, import_check: bool, timeout: float) -> Report:
     from fastapi_medic import env
 
-    return env.check(path)
+    return env.check(path, import_check=import_check, timeout=timeout)
 
 
 def _static(path: Path, config: Config | None) -> Report:
@@ -200,7 +200,7 @@ def verdict_of(findings: Sequence[Finding], *, env_checked: bool = True) -> Verd
         env = max((f for f in pool if side_of(f) == "environment"), key=_weight)
         return Verdict(
             "both",
-            f"Fix the environment first ({env.message}); then the code findings below.",
+            f"Fix the environment first ({env.message}); then the code findings.",
         )
     side = sides.pop()
     worst = max((f for f in pool if side_of(f) == side), key=_weight)

@@ -134,7 +134,7 @@ def test_every_static_rule_has_a_fixture() -> None:
 @pytest.mark.parametrize("fixture", _fixtures(), ids=lambda path: path.name)
 def test_fixture_lines_carry_no_noqa_unless_it_is_the_subject(fixture: Path) -> None:
     # A stray suppression comment in a fixture would hide the finding the fixture is about.
-    # MED903 is about noqa comments; MED404 honours Ruff's `# noqa: T201` for the same pattern.
+    # MED903 is about noqa comments; MED404 honours a Ruff T201 suppression for the same pattern.
     if _code_of(fixture) in ("MED903", "MED404"):
         return
     files = sorted(fixture.rglob("*.py")) if fixture.is_dir() else [fixture]

@@ -104,8 +104,12 @@ def _summary(result: DoctorResult, color: bool | None) -> None:
     if result.links:
         console.print(Text("Seen from more than one side", style="bold"))
         for cause, findings in result.links.items():
-            codes = ", ".join(sorted({f.code for f in findings}))
-            console.print(f"  {cause}: {codes}")
+            sides = "; ".join(
+                f"{source.value} "
+                + ", ".join(sorted({f.code for f in findings if f.source is source}))
+                for source in sorted({f.source for f in findings}, key=lambda s: s.value)
+            )
+            console.print(f"  {cause}: {sides}")
     if result.top:
         console.print(Text("Do first", style="bold"))
         for index, finding in enumerate(result.top, 1):
