@@ -186,30 +186,34 @@ def _weight(finding: Finding) -> int:
 def verdict_of(findings: Sequence[Finding], *, env_checked: bool = True) -> Verdict:
     """The verdict for a set of findings.
 
-    Observed failures decide when there are any; otherwise the worst severity on each side
-    does, and the total weight breaks ties. When both sides hold errors, the environment is
-    named first: code cannot be judged in an environment that cannot run it.
+    A side with an error (a start command that cannot import the app, a request seen
+    failing, a blocking call in an async route) is in trouble; with no error anywhere, the
+    heaviest warning decides. When both sides hold errors, the environment is named first:
+    code cannot be judged in an environment that cannot run it.
     """
     serious = [f for f in findings if f.severity >= Severity.WARNING]
     if not serious:
         return Verdict("none", "No check found a problem that explains a failure.")
-    observed = [f for f in serious if f.source in _OBSERVED]
-    pool = observed or serious
-    sides = {side_of(f) for f in pool if f.severity >= Severity.ERROR} or {side_of(f) for f in pool}
+    sides = {side_of(f) for f in serious if f.severity >= Severity.ERROR}
+    if not sides:
+        sides = {side_of(max(serious, key=_weight))}
     if len(sides) == 2:
-        env = max((f for f in pool if side_of(f) == "environment"), key=_weight)
+        env = max((f for f in serious if side_of(f) == "environment"), key=_weight)
         return Verdict(
-            "both",
-            f"Fix the environment first ({env.message}); then the code findings.",
+            "both", f"Fix the environment first ({env.message}); then the code findings."
         )
     side = sides.pop()
-    worst = max((f for f in pool if side_of(f) == side), key=_weight)
-    seen = "seen failing" if worst.source in _OBSERVED else "found"
+    worst = max((f for f in serious if side_of(f) == side), key=_weight)
+    seen = " (seen failing)" if worst.source in _OBSERVED else ""
     if side == "environment":
-        return Verdict("environment", f"The deployment is the problem: {worst.message} ({seen}).")
+        return Verdict("environment", f"The deployment is the problem: {worst.message}{seen}.")
     if not env_checked:
-        return Verdict("code", f"The code is the problem: {worst.message} (environment unchecked).")
-    return Verdict("code", f"The environment checks out; the code is the problem: {worst.message}.")
+        return Verdict(
+            "code", f"The code is the problem: {worst.message}{seen} (environment unchecked)."
+        )
+    return Verdict(
+        "code", f"The environment checks out; the code is the problem: {worst.message}{seen}."
+    )
 
 
 def _ranked(findings: Sequence[Finding]) -> list[Finding]:

@@ -51,24 +51,32 @@ def test_verdict_is_code_when_only_static_findings_are_errors() -> None:
     assert "time.sleep blocks" in verdict.reason
 
 
-def test_observed_failures_decide_when_a_live_request_failed() -> None:
-    # a live 500 caused by a session bug outweighs an env error predicted statically
+def test_observed_failure_is_named_when_it_is_the_worst_code_finding() -> None:
     verdict = verdict_of(
         [
-            _f(Source.ENV),
+            _f(Source.STATIC, message="predicted"),
             _f(Source.LIVE, cause=Cause.SESSION_STATE, message="GET /orders answers 500"),
+            _f(Source.ENV, Severity.WARNING),
         ]
     )
 
     assert verdict.kind == "code"
-    assert "GET /orders answers 500" in verdict.reason
+    assert "GET /orders answers 500 (seen failing)" in verdict.reason
+
+
+def test_heaviest_warning_decides_when_no_side_holds_an_error() -> None:
+    verdict = verdict_of(
+        [_f(Source.ENV, Severity.WARNING), _f(Source.LIVE, Severity.WARNING, Cause.EVENT_LOOP)]
+    )
+
+    assert verdict.kind == "code"
 
 
 def test_config_failures_count_for_the_environment_wherever_they_are_seen() -> None:
     finding = _f(Source.LOGS, cause=Cause.CONFIG, message="DATABASE_URL scheme postgres://")
 
     assert side_of(finding) == "environment"
-    assert verdict_of([finding, _f(Source.STATIC)]).kind == "environment"
+    assert verdict_of([finding, _f(Source.STATIC, Severity.WARNING)]).kind == "environment"
 
 
 def test_verdict_names_environment_first_when_both_sides_hold_errors() -> None:
