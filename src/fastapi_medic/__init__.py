@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from fastapi_medic.env import check as check_env
     from fastapi_medic.env import diff, load_snapshot, snapshot
     from fastapi_medic.logs import triage
+    from fastapi_medic.runtime import instrument
     from fastapi_medic.static import check_paths
 
 __all__ = [
@@ -36,6 +37,7 @@ __all__ = [
     "check_paths",
     "diff",
     "doctor",
+    "instrument",
     "load_config",
     "load_snapshot",
     "snapshot",
@@ -53,6 +55,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "diff": ("fastapi_medic.env", "diff"),
     "triage": ("fastapi_medic.logs", "triage"),
     "doctor": ("fastapi_medic.doctor", "doctor"),
+    "instrument": ("fastapi_medic.runtime", "instrument"),
 }
 
 

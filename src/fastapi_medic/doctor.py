@@ -142,7 +142,7 @@ def doctor(
         report=report,
         verdict=verdict,
         sections=tuple(sections),
-        top=tuple(_ranked(report.findings)[:TOP]),
+        top=tuple(_ranked(report.findings, first=verdict.kind)[:TOP]),
         links=_links(report.findings),
     )
 
@@ -216,8 +216,10 @@ def verdict_of(findings: Sequence[Finding], *, env_checked: bool = True) -> Verd
     )
 
 
-def _ranked(findings: Sequence[Finding]) -> list[Finding]:
-    return sorted(findings, key=lambda f: (-_weight(f), f.sort_key))
+def _ranked(findings: Sequence[Finding], *, first: str = "") -> list[Finding]:
+    # the side the verdict names first comes first, so "do first" agrees with the verdict
+    lead = "environment" if first in ("environment", "both") else "code"
+    return sorted(findings, key=lambda f: (side_of(f) != lead, -_weight(f), f.sort_key))
 
 
 def _links(findings: Sequence[Finding]) -> dict[str, tuple[Finding, ...]]:

@@ -37,7 +37,7 @@ FAMILIES: dict[str, str] = {
     "5": "imports and architecture",
     "6": "environment",
     "7": "runtime probes",
-    "8": "log triage",
+    "8": "log triage and live checks",
     "9": "fastapi-medic's own problems",
 }
 

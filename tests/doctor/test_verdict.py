@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
-from fastapi_medic.doctor import side_of, verdict_of
+from fastapi_medic.doctor import doctor, side_of, verdict_of
 from fastapi_medic.findings import Cause, Finding, Location, Severity, Source
 
 
@@ -96,3 +98,20 @@ def test_reason_does_not_vouch_for_the_environment_when_it_was_not_checked() -> 
 
     assert verdict.kind == "code"
     assert "checks out" not in verdict.reason
+
+
+def test_top_findings_follow_the_verdict_when_both_sides_hold_errors(tmp_path: Path) -> None:
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "main.py").write_text(
+        "import time\nfrom fastapi import FastAPI\napp = FastAPI()\n\n"
+        "@app.get('/')\nasync def root():\n    time.sleep(1)\n",
+        encoding="utf-8",
+    )
+    (project / "Procfile").write_text("web: uvicorn server:app --host 0.0.0.0\n", "utf-8")
+
+    result = doctor(project, live=False)
+
+    assert result.verdict.kind == "both"
+    assert [f.source for f in result.top[:1]] == [Source.ENV]
+    assert Source.STATIC in {f.source for f in result.top}
