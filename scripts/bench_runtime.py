@@ -137,7 +137,7 @@ def build_app(config: str, sqlite_path: str, pg_url: str | None) -> Any:
                     if token is not None:
                         var.reset(token)
 
-        app.build_middleware_stack = lambda: Probe(original_probe())
+        app.build_middleware_stack = lambda: Probe(original_probe())  # type: ignore[method-assign]
     elif config == "passthrough":
         # The floor for any outermost pure-ASGI middleware: one more layer, send wrapped.
         original = app.build_middleware_stack
@@ -152,7 +152,7 @@ def build_app(config: str, sqlite_path: str, pg_url: str | None) -> Any:
 
                 await self.inner(scope, receive, wrapped)
 
-        app.build_middleware_stack = lambda: Passthrough(original())
+        app.build_middleware_stack = lambda: Passthrough(original())  # type: ignore[method-assign]
     elif config == "asgi-correlation-id":
         from asgi_correlation_id import CorrelationIdMiddleware
 

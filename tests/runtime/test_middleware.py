@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -77,8 +77,9 @@ class TestCorrelationId:
         assert response.status_code == 500
         assert response.headers["x-request-id"] == "req-500"
 
-    def test_response_keeps_one_id_when_the_app_sets_its_own(self, instrumented: Instrument) -> None:
-        from fastapi import Response
+    def test_response_keeps_one_id_when_the_app_sets_its_own(
+        self, instrumented: Instrument
+    ) -> None:
 
         app = FastAPI()
 
@@ -91,6 +92,7 @@ class TestCorrelationId:
 
         response = TestClient(app).get("/own")
 
+        assert response.status_code == 200
         assert response.headers.get_list("x-request-id") == ["set-by-app"]
 
     def test_app_exception_still_reaches_the_server_when_instrumented(

@@ -236,7 +236,7 @@ class OtelSqlalchemyInactive(_CoreRule):
     """
 
     code = "MED705"
-    name = "inactive-otel-sqlalchemy-instrumentation"
+    name = "inactive-otel-sqlalchemy"
     severity = Severity.INFO
     cause = Cause.CONFIG
 
