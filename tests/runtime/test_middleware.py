@@ -11,7 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI, Response
+from fastapi import APIRouter, FastAPI, Response
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -267,6 +267,23 @@ class TestReporting:
         TestClient(app).get("/v1/orders/3")
 
         assert [f.subject for f in inst.findings()] == ["GET /v1/orders/{order_id}"]
+
+    def test_route_template_includes_the_router_prefix_when_given_to_include_router(
+        self, instrumented: Instrument
+    ) -> None:
+        app, router, inner = FastAPI(), APIRouter(), APIRouter(prefix="/lines")
+
+        @inner.get("/{line_id}")
+        async def line(order_id: int, line_id: int) -> dict[str, int]:
+            return {"order_id": order_id, "line_id": line_id}
+
+        router.include_router(inner, prefix="/{order_id}")
+        app.include_router(router, prefix="/orders")
+        inst = instrumented(app, slow_request=0.0)
+
+        TestClient(app).get("/orders/3/lines/4")
+
+        assert [f.subject for f in inst.findings()] == ["GET /orders/{order_id}/lines/{line_id}"]
 
     def test_route_template_is_the_subject_when_the_path_has_parameters(
         self, make_app: AppFactory, instrumented: Instrument

@@ -202,12 +202,18 @@ def route_of(state: RequestState) -> str | None:
     """The route template of ``state`` (``/items/{item_id}``), or None before routing.
 
     Starlette's router stores the matched route in ``scope["route"]``; a mounted app extends
-    ``root_path``, whose extra part is the mount prefix of the template. Never raises.
+    ``root_path``, whose extra part is the mount prefix of the template. FastAPI 0.165 and
+    later keep included routers as they are, so a route's own path lacks the prefix given to
+    ``include_router``: the full template is in FastAPI's effective route context. Never raises.
     """
     if state.route is not None or state.scope is None:
         return state.route
     try:
         route = state.scope.get("route")
+        extra = state.scope.get("fastapi")
+        effective = extra.get("effective_route_context") if isinstance(extra, dict) else None
+        if effective is not None and getattr(effective, "original_route", None) is route:
+            route = effective
         path = getattr(route, "path_format", None) or getattr(route, "path", None)
         if isinstance(path, str):
             root = state.scope.get("root_path", "")
