@@ -249,7 +249,7 @@ def _uvicorn_server(module_dir: Path, source: str, *, app: str = "app:app") -> I
 @pytest.fixture
 def pg_sync_engine() -> Iterator[Engine]:
     """A psycopg engine on the throwaway server (pool_size=2, max_overflow=0, timeout 1 s)."""
-    from pg import psycopg_url, require_url
+    from .pg import psycopg_url, require_url
 
     engine = create_engine(psycopg_url(require_url()), pool_size=2, max_overflow=0, pool_timeout=1)
     yield engine
@@ -259,7 +259,7 @@ def pg_sync_engine() -> Iterator[Engine]:
 @pytest.fixture
 def pg_async_engine() -> Iterator[AsyncEngine]:
     """An asyncpg engine on the throwaway server; use it inside one event loop."""
-    from pg import asyncpg_url, require_url
+    from .pg import asyncpg_url, require_url
 
     engine = create_async_engine(
         asyncpg_url(require_url()), pool_size=2, max_overflow=0, pool_timeout=1
