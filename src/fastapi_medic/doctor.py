@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -116,17 +117,20 @@ def doctor(
         findings.extend(report.findings)
         return report
 
-    run("environment", lambda: _env(path, import_check=live, timeout=timeout))
+    env_report = run("environment", lambda: _env(path, import_check=live, timeout=timeout))
+    # the app as the deployment files start it, for when no usual file name finds one
+    deployed = env_report.summary.get("app") if env_report is not None else None
     static_report = run("code", lambda: _static(path, config))
     if static_report is not None:
         silenced, files = static_report.silenced, static_report.files
     if live:
-        run("live", lambda: _live(path, app, timeout))
+        run("live", lambda: _live(path, app, timeout, fallback=deployed))
     else:
         sections.append(Section("live", False, note="skipped (--no-live)"))
     if logs:
         run("logs", lambda: _logs(logs))
 
+    findings = _mark_missing_packages(findings, path)
     env_checked = any(section.name == "environment" and section.ran for section in sections)
     verdict = verdict_of(findings, env_checked=env_checked)
     report = Report(
@@ -160,10 +164,16 @@ def _static(path: Path, config: Config | None) -> Report:
     return check_paths([path], config or load_config(path))
 
 
-def _live(path: Path, app: str | None, timeout: float) -> Report:
+def _live(path: Path, app: str | None, timeout: float, *, fallback: object = None) -> Report:
     from fastapi_medic import live
+    from fastapi_medic.errors import AppImportError
 
-    return live.probe(path, app=app, timeout=timeout)
+    try:
+        return live.probe(path, app=app, timeout=timeout)
+    except AppImportError:
+        if app is not None or not isinstance(fallback, str):
+            raise
+        return live.probe(path, app=fallback, timeout=timeout)
 
 
 def _logs(sources: Sequence[str]) -> Report:
@@ -173,10 +183,46 @@ def _logs(sources: Sequence[str]) -> Report:
 
 
 def side_of(finding: Finding) -> str:
-    """``environment`` or ``code``: which side a finding speaks for."""
+    """``environment`` or ``code``: which side a finding speaks for.
+
+    Environment findings, configuration failures and imports of a package that is not
+    installed (``missing_package`` in the evidence) speak for the environment.
+    """
     if finding.source is Source.ENV or finding.cause in _ENV_CAUSES:
         return "environment"
+    if "missing_package" in finding.evidence:
+        return "environment"
     return "code"
+
+
+_NO_MODULE = re.compile(r"No module named '(?P<name>[\w.]+)'")
+
+
+def _mark_missing_packages(findings: Sequence[Finding], root: Path) -> list[Finding]:
+    """Note, on import failures seen live or in logs, a module the project does not hold.
+
+    ``No module named 'redis'`` in a project without a ``redis`` package of its own means a
+    package is missing from the environment; a missing module of the project's own is code.
+    """
+    marked = []
+    for finding in findings:
+        text = f"{finding.message} {finding.evidence.get('error', '')}"
+        match = _NO_MODULE.search(text) if finding.cause is Cause.IMPORT_ERROR else None
+        if match is not None and finding.source in _OBSERVED:
+            top = match.group("name").partition(".")[0]
+            if not _is_local_module(root, top):
+                evidence = {**finding.evidence, "missing_package": top}
+                marked.append(finding.replace(evidence=evidence))
+                continue
+        marked.append(finding)
+    return marked
+
+
+def _is_local_module(root: Path, name: str) -> bool:
+    for base in (root, root / "src"):
+        if (base / name).is_dir() or (base / f"{name}.py").is_file():
+            return True
+    return False
 
 
 def _weight(finding: Finding) -> int:

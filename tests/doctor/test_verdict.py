@@ -115,3 +115,39 @@ def test_top_findings_follow_the_verdict_when_both_sides_hold_errors(tmp_path: P
     assert result.verdict.kind == "both"
     assert [f.source for f in result.top[:1]] == [Source.ENV]
     assert Source.STATIC in {f.source for f in result.top}
+
+
+def test_missing_third_party_module_counts_for_the_environment_when_seen_live(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "p"
+    (project / "app").mkdir(parents=True)
+    (project / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (project / "app" / "main.py").write_text(
+        "import redis_not_installed_here\nfrom fastapi import FastAPI\napp = FastAPI()\n",
+        encoding="utf-8",
+    )
+
+    result = doctor(project)
+
+    [failure] = [f for f in result.report.findings if f.code == "MED850"]
+    assert failure.evidence["missing_package"] == "redis_not_installed_here"
+    assert side_of(failure) == "environment"
+    assert result.verdict.kind in ("environment", "both")
+
+
+def test_missing_module_of_the_project_counts_for_the_code_when_seen_live(
+    tmp_path: Path,
+) -> None:
+    project = tmp_path / "p"
+    (project / "app").mkdir(parents=True)
+    (project / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (project / "app" / "main.py").write_text(
+        "import app.helpers\nfrom fastapi import FastAPI\napp = FastAPI()\n", encoding="utf-8"
+    )
+
+    result = doctor(project)
+
+    [failure] = [f for f in result.report.findings if f.code == "MED850"]
+    assert "missing_package" not in failure.evidence
+    assert side_of(failure) == "code"

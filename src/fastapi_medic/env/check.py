@@ -5,14 +5,15 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 
 from fastapi_medic.env._project import Project
+from fastapi_medic.env.resolve import Resolution, Status
 from fastapi_medic.errors import UsageError
 from fastapi_medic.findings import Finding, Report
 
-__all__ = ["check"]
+__all__ = ["check", "local_app"]
 
 
 def check(
@@ -77,11 +78,35 @@ def check(
     findings += check_variables(values, facts, installed, declared, provided)
     findings += project.problems
     unique = list(dict.fromkeys(findings))
+    summary: dict[str, str | int] = {"start_commands": len(commands)}
+    app = local_app(root, resolutions.values())
+    if app is not None:
+        summary["app"] = app
     return Report(
         command="env check",
         root=str(root),
         findings=tuple(unique),
         files=project.files_read,
         duration=time.perf_counter() - started,
-        summary={"start_commands": len(commands)},
+        summary=summary,
     )
+
+
+def local_app(root: Path, resolutions: Iterable[Resolution]) -> str | None:
+    """The ``module:attr`` of a start command that imports from ``root`` itself, if any.
+
+    This is the app as the deployment starts it, importable from the project directory, so
+    ``doctor`` can probe the same app when the usual file names do not find one.
+    """
+    for resolution in resolutions:
+        if resolution.status is not Status.OK or resolution.file is None or not resolution.attr:
+            continue
+        try:
+            parts = resolution.file.resolve().relative_to(root).with_suffix("").parts
+        except ValueError:
+            continue
+        if parts and parts[-1] == "__init__":
+            parts = parts[:-1]
+        if ".".join(parts) == resolution.module:
+            return resolution.import_string
+    return None

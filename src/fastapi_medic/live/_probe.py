@@ -88,12 +88,14 @@ def _findings(
             message = str(failed.get("message", "the app cannot be imported"))
             return [UnimportableApp.finding(message[:79], subject=app)], {"app": app}
         location, chain = _located(error)
+        root_error = error.innermost()
         finding = UnimportableApp.finding(
-            f"the app cannot be imported: {error.innermost().headline}"[:79],
+            f"the app cannot be imported: {root_error.headline}"[:79],
             fix="Fix the import error at the frame shown; run from the project root",
             location=location,
             subject=spec.split(":", maxsplit=1)[0],
             chain=chain,
+            evidence={"exception": root_error.type, "error": root_error.headline[:300]},
         )
         return [finding], {"app": app}
     out: list[Finding] = []
