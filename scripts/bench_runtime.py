@@ -17,6 +17,9 @@ Configurations (the same app each time):
 * ``otel``: OpenTelemetry's FastAPI and SQLAlchemy instrumentors, API only (no SDK: the
   cheapest way to run them). The SQLAlchemy instrumentor declares ``sqlalchemy < 2.1`` and
   does nothing on 2.1, which the results record.
+* ``medic-baseline`` (with ``--baseline-src DIR``): ``medic`` again, importing fastapi-medic
+  from another source tree (``git archive <rev> src | tar -x -C DIR`` gives one), to compare
+  two versions of the probes in the same run.
 
 Routes: ``/hello`` (async, small JSON), ``/db`` (async, ``AsyncSession`` from a yield
 dependency, one ``SELECT`` by primary key; SQLite through aiosqlite) and ``/pg`` (the same
@@ -36,6 +39,9 @@ Measurements:
    ASGI app directly (a task per request) and divides ``time.process_time`` by the count.
 3. **Idle watchdog**: CPU of an idle uvicorn process with ``instrument()`` minus that of an
    idle bare one, as a share of one core.
+
+Every ratio is reported with its spread: the lowest and highest per-round value next to the
+median, so a difference smaller than the spread reads as noise.
 
 Prints a table and writes every number to ``bench-runtime-results.json``.
 """
@@ -323,9 +329,22 @@ def _child(mode: str, config: str, common: list[str], *extra: str) -> list[str]:
     return [sys.executable, __file__, mode, "--config", config, *common, *extra]
 
 
+#: source tree imported by the ``medic-baseline`` configuration (``--baseline-src``)
+_BASELINE: list[str] = []
+
+
+def _env(config: str) -> dict[str, str] | None:
+    if config != "medic-baseline" or not _BASELINE:
+        return None
+    path = os.pathsep.join([_BASELINE[0], os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {**os.environ, "PYTHONPATH": path}
+
+
 def _start_server(config: str, common: list[str]) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
-    proc = subprocess.Popen(_child("serve", config, common, "--port", str(port)), cwd=ROOT)
+    proc = subprocess.Popen(
+        _child("serve", config, common, "--port", str(port)), cwd=ROOT, env=_env(config)
+    )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -383,6 +402,10 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated, bare first; also medic-noengine, medic-nowatchdog, passthrough",
     )
     parser.add_argument("--throughput-only", action="store_true")
+    parser.add_argument(
+        "--baseline-src",
+        help="a source tree (its src/ directory) run as the medic-baseline configuration",
+    )
     args = parser.parse_args(argv)
     if args.mode == "serve":
         serve(args)
@@ -394,7 +417,7 @@ def main(argv: list[str] | None = None) -> int:
         args.rounds, args.duration, args.cpu_rounds, args.idle_s = 1, 2.0, 2, 3.0
         args.cpu_requests = 1000
 
-    configs = tuple(args.configs.split(","))
+    configs = _configs(args)
     pg = os.environ.get("FASTAPI_MEDIC_TEST_PG_URL")
     pg_url = pg.replace("postgresql://", "postgresql+asyncpg://", 1) if pg else None
     routes = ["hello", "db"] + (["pg"] if pg_url else [])
@@ -426,6 +449,17 @@ def main(argv: list[str] | None = None) -> int:
     Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
     say(f"\nwrote {args.output}")
     return 0
+
+
+def _configs(args: argparse.Namespace) -> tuple[str, ...]:
+    configs = tuple(args.configs.split(","))
+    if args.baseline_src:
+        _BASELINE.append(str(Path(args.baseline_src).resolve()))
+        if "medic-baseline" not in configs:
+            configs += ("medic-baseline",)
+    elif "medic-baseline" in configs:
+        raise SystemExit("medic-baseline needs --baseline-src")
+    return configs
 
 
 def _throughput(
@@ -468,7 +502,9 @@ def _cpu(
             for route in routes:
                 cmd = _child("cpu", config, common, "--route", route)
                 cmd += ["--n", str(args.cpu_requests)]
-                out = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, check=True)
+                out = subprocess.run(
+                    cmd, cwd=ROOT, capture_output=True, text=True, check=True, env=_env(config)
+                )
                 values = json.loads(out.stdout.strip().splitlines()[-1])
                 results["cpu"][config][route].append(values["cpu_us"])
                 results["cpu_httpx"][config][route].append(values["cpu_httpx_us"])
@@ -494,16 +530,29 @@ def _summarise_throughput(results: dict[str, Any], routes: list[str]) -> None:
         bare = results["server"]["bare"][route]
         for config in results["configs"]:
             rows = results["server"][config][route]
-            paired = statistics.median(a / b for a, b in zip(rows, bare, strict=True))
-            say(f"{route:6} {config:20} {statistics.median(rows):8.0f} rps  x{paired:.3f} paired")
+            ratios = [a / b for a, b in zip(rows, bare, strict=True)]
+            say(
+                f"{route:6} {config:20} {statistics.median(rows):8.0f} rps"
+                f"  x{statistics.median(ratios):.3f} paired {_spread(ratios)}"
+            )
+
+
+def _paired(results: dict[str, Any], phase: str, config: str, route: str) -> list[float]:
+    """Per-round ratios to bare (runs of the same round are seconds apart)."""
+    rows, bare = results[phase][config][route], results[phase]["bare"][route]
+    return [a / b for a, b in zip(rows, bare, strict=True)]
+
+
+def _spread(values: list[float]) -> str:
+    return f"[{min(values):.3f}-{max(values):.3f}]"
 
 
 def _summarise(results: dict[str, Any], routes: list[str]) -> None:
     med = statistics.median
     summary: dict[str, Any] = {}
     say(
-        "\n| config | route | uvicorn rps | x bare | x bare (paired) | CPU us/req (ASGI)"
-        " | x bare | CPU us/req (httpx) | x bare |"
+        "\n| config | route | uvicorn rps | x bare | x bare paired [range] | CPU us/req (ASGI)"
+        " | x bare paired [range] | CPU us/req (httpx) | x bare |"
     )
     say("|---|---|---|---|---|---|---|---|---|")
     for route in routes:
@@ -514,26 +563,26 @@ def _summarise(results: dict[str, Any], routes: list[str]) -> None:
             rps = med(results["server"][config][route])
             cpu_us = med(results["cpu"][config][route])
             httpx_us = med(results["cpu_httpx"][config][route])
-            paired = [
-                a / b
-                for a, b in zip(
-                    results["server"][config][route], results["server"]["bare"][route], strict=True
-                )
-            ]
+            paired = _paired(results, "server", config, route)
+            cpu_paired = _paired(results, "cpu", config, route)
             row = {
                 "rps": rps,
                 "rps_ratio": rps / bare_rps,
                 "rps_ratio_paired": med(paired),
+                "rps_ratio_range": [min(paired), max(paired)],
                 "cpu_us": cpu_us,
                 "cpu_ratio": cpu_us / bare_cpu,
+                "cpu_ratio_paired": med(cpu_paired),
+                "cpu_ratio_range": [min(cpu_paired), max(cpu_paired)],
                 "cpu_httpx_us": httpx_us,
                 "cpu_httpx_ratio": httpx_us / bare_httpx,
             }
             summary.setdefault(config, {})[route] = row
             say(
                 f"| {config} | {route} | {rps:.0f} | {row['rps_ratio']:.3f} |"
-                f" {row['rps_ratio_paired']:.3f} | {cpu_us:.1f} |"
-                f" {row['cpu_ratio']:.3f} | {httpx_us:.1f} | {row['cpu_httpx_ratio']:.3f} |"
+                f" {row['rps_ratio_paired']:.3f} {_spread(paired)} | {cpu_us:.1f} |"
+                f" {row['cpu_ratio_paired']:.3f} {_spread(cpu_paired)} | {httpx_us:.1f} |"
+                f" {row['cpu_httpx_ratio']:.3f} |"
             )
     idle = results["idle"]
     say(
@@ -546,13 +595,14 @@ def _summarise(results: dict[str, Any], routes: list[str]) -> None:
         row = summary["medic"][route]
         verdicts[route] = {
             "throughput": row["rps_ratio_paired"] >= want_rps,
-            "cpu": row["cpu_ratio"] <= want_cpu,
+            "cpu": row["cpu_ratio_paired"] <= want_cpu,
         }
         say(
             f"medic {route}: throughput {row['rps_ratio_paired']:.3f} paired"
             f" / {row['rps_ratio']:.3f} medians (target >= {want_rps}),"
-            f" CPU {row['cpu_ratio']:.3f} direct / {row['cpu_httpx_ratio']:.3f} via httpx"
-            f" (target <= {want_cpu}), +{row['cpu_us'] - summary['bare'][route]['cpu_us']:.1f} us"
+            f" CPU {row['cpu_ratio_paired']:.3f} paired / {row['cpu_ratio']:.3f} medians"
+            f" / {row['cpu_httpx_ratio']:.3f} via httpx (target <= {want_cpu}),"
+            f" +{row['cpu_us'] - summary['bare'][route]['cpu_us']:.1f} us"
         )
     verdicts["idle"] = idle["watchdog_pct_of_core"] <= 1.0
     results["summary"] = summary

@@ -25,6 +25,7 @@ __all__ = [
     "add_breadcrumb",
     "current_request",
     "end_hooks",
+    "holding_hooks",
     "on_probe_failure",
     "on_request_end",
     "probe_failed",
@@ -108,14 +109,6 @@ class RequestState:
         route: str | None,
         started: float,
         *,
-        breadcrumbs: collections.deque[Breadcrumb] | None = None,
-        checkouts: dict[int, Any] | None = None,
-        sessions_opened: int = 0,
-        sessions_closed: int = 0,
-        failed: bool = False,
-        flags: set[str] | None = None,
-        status: int | None = None,
-        duration: float | None = None,
         scope: Any = None,
         root_path: str = "",
     ) -> None:
@@ -124,16 +117,16 @@ class RequestState:
         self.path = path
         self.route = route
         self.started = started
-        self._breadcrumbs = breadcrumbs
-        self._checkouts = checkouts
-        self.sessions_opened = sessions_opened
-        self.sessions_closed = sessions_closed
-        self.failed = failed
-        self._flags = flags
-        self.status = status
-        self.duration = duration
         self.scope = scope
         self.root_path = root_path
+        self._breadcrumbs: collections.deque[Breadcrumb] | None = None
+        self._checkouts: dict[int, Any] | None = None
+        self._flags: set[str] | None = None
+        self.sessions_opened = 0
+        self.sessions_closed = 0
+        self.failed = False
+        self.status: int | None = None
+        self.duration: float | None = None
 
     def __repr__(self) -> str:
         return (
@@ -192,6 +185,9 @@ task_requests: dict[object, RequestState] = {}
 
 #: Hooks run by the middleware when a request ends (read it, don't mutate it).
 end_hooks: list[Callable[[RequestState], None]] = []
+#: Hooks run only for a request that still holds a pooled connection when it ends (the leak
+#: check): the common request, which returned everything, does not pay for a call.
+holding_hooks: list[Callable[[RequestState], None]] = []
 
 _failure_handlers: list[Callable[[str, BaseException], None]] = []
 _logged_failures: set[str] = set()
@@ -236,19 +232,26 @@ def add_breadcrumb(kind: str, message: str, **data: Any) -> None:
         probe_failed("add_breadcrumb", exc)
 
 
-def on_request_end(hook: Callable[[RequestState], None]) -> Callable[[], None]:
+def on_request_end(
+    hook: Callable[[RequestState], None], *, holding: bool = False
+) -> Callable[[], None]:
     """Run ``hook(state)`` at the end of every request; returns a function that unregisters it.
 
     Hooks run in the middleware after the app returned (response sent, background tasks and
     yield-dependency teardown done). A hook that raises is counted and logged once.
+
+    Args:
+        hook: the function to call.
+        holding: call it only when the request still holds a checked-out connection.
     """
+    hooks = holding_hooks if holding else end_hooks
     with _lock:
-        end_hooks.append(hook)
+        hooks.append(hook)
 
     def unregister() -> None:
         with _lock:
-            if hook in end_hooks:
-                end_hooks.remove(hook)
+            if hook in hooks:
+                hooks.remove(hook)
 
     return unregister
 

@@ -43,8 +43,8 @@ class EngineWatch:
                     return
                 tracker = self.trackers[key] = PoolTracker(engine, self.collector)
             record = getattr(connection._dbapi_connection, "_connection_record", None)
-            if record is not None and id(record) not in tracker.held:
-                tracker._checkout(engine.pool, tracker._labels[key], record)
+            if record is not None:
+                tracker.book(engine, record)
         except Exception as exc:  # fail open
             self.collector.probe_failed("pool.engine_watch", exc)
 

@@ -1,27 +1,28 @@
 """Connection and session tracking: which request holds which pooled connection, leaks at the
 end of a request, pool use over time, and the exhaustion timeout explained with numbers.
 
-Pool ``checkout``/``checkin`` events tie each connection to the request that took it (through
-the request ``ContextVar``, which SQLAlchemy's greenlet inherits for async engines). When a
-request ends, connections it still holds are a leak, reported at the user's line. Capture is
-cheap: a walk up the stack that keeps the first few user frames, crossing from SQLAlchemy's
-greenlet into the suspended coroutine chain for ``AsyncSession``.
+Each tracked pool gets small wrappers around its own ``_do_get`` (a connection leaves the
+pool) and ``_do_return_conn`` (it comes back), rather than ``checkout``/``checkin`` event
+listeners: a listener takes SQLAlchemy's pool off its listener-free fast path and costs a
+dispatch per event, a wrapper costs one call. The checkout is tied to the request that took
+it through the request ``ContextVar`` (SQLAlchemy's greenlet inherits it for async engines).
+When a request ends, connections it still holds are a leak, reported at the user's line (see
+:mod:`fastapi_medic.runtime.capture`). A disposed engine's new pool is wrapped as it is made.
 """
 
 from __future__ import annotations
 
-import sys
 import threading
 import time
 from collections.abc import Callable, Iterable
-from types import FrameType
 from typing import TYPE_CHECKING, Any
 
 from fastapi_medic.findings import Finding, Frame, Location
 from fastapi_medic.redact import redact_text
 from fastapi_medic.runtime import context
 from fastapi_medic.runtime import rules as _rules
-from fastapi_medic.runtime.frames import display_path, is_user_file
+from fastapi_medic.runtime.capture import capture_user_frames
+from fastapi_medic.runtime.frames import display_path
 from fastapi_medic.runtime.sessions import watch_sessions
 
 if TYPE_CHECKING:
@@ -33,22 +34,37 @@ if TYPE_CHECKING:
 
 __all__ = ["Checkout", "PoolTracker", "capture_user_frames", "engine_label", "tracked_engines"]
 
-_MAX_FRAMES = 3
-_WALK_LIMIT = 120
-_AFTER_LAST_USER = 12
+_current_request = context.current_request.get
+_clock = time.perf_counter
+# capture_user_frames(skip): frames between it and SQLAlchemy's checkout (_took, the wrapper)
+_SKIP_OURS = 3
 
 
 class Checkout:
     """One connection taken from a pool: by which request, from which user lines."""
 
-    __slots__ = ("engine", "pool", "raw", "request", "session")
+    __slots__ = ("raw", "request", "session", "watched")
 
-    def __init__(self, engine: str, pool: Pool, request: RequestState | None) -> None:
-        self.engine = engine
-        self.pool = pool
+    def __init__(
+        self,
+        watched: _Watched,
+        request: RequestState | None,
+        raw: tuple[tuple[str, int, str], ...],
+    ) -> None:
+        self.watched = watched
         self.request = request
-        self.raw = capture_user_frames()
+        self.raw = raw
         self.session: str | None = None
+
+    @property
+    def engine(self) -> str:
+        """The label of the engine whose pool lent the connection."""
+        return self.watched.label
+
+    @property
+    def pool(self) -> Pool:
+        """The pool that lent the connection."""
+        return self.watched.pool
 
     @property
     def frames(self) -> tuple[Frame, ...]:
@@ -64,57 +80,18 @@ class Checkout:
         return Location(display_path(path), line)
 
 
-# filename -> is it the user's own code; a plain dict is cheaper than a cached function call.
-_USER: dict[str, bool] = {}
+class _Watched:
+    """One pool a tracker follows: its label and the records it has out now."""
 
+    __slots__ = ("label", "last_sample", "out", "peak", "pool")
 
-def capture_user_frames() -> tuple[tuple[str, int, str], ...]:
-    """The first few user frames above the caller as (path, line, function), outermost first.
-
-    Inside SQLAlchemy's greenlet (async engines) the stack ends at the greenlet's start; the
-    walk goes on in the parent greenlet's suspended frame, where the route's ``await`` is.
-    """
-    found: list[tuple[str, int, str]] = []
-    frame: FrameType | None = sys._getframe(1)
-    walked = since_user = 0
-    crossed = False
-    user = _USER
-    while walked < _WALK_LIMIT:
-        if frame is None:
-            if crossed:
-                break
-            crossed = True
-            frame = _parent_greenlet_frame()
-            continue
-        code = frame.f_code
-        filename = code.co_filename
-        mine = user.get(filename)
-        if mine is None:
-            mine = user[filename] = is_user_file(filename)
-        if mine:
-            found.append((filename, frame.f_lineno or 0, code.co_name))
-            if len(found) >= _MAX_FRAMES:
-                break
-            since_user = 0
-        elif found:
-            since_user += 1
-            if since_user > _AFTER_LAST_USER:
-                break
-        frame = frame.f_back
-        walked += 1
-    found.reverse()
-    return tuple(found)
-
-
-def _parent_greenlet_frame() -> FrameType | None:
-    greenlet = sys.modules.get("greenlet")
-    if greenlet is None:
-        return None
-    current = greenlet.getcurrent()
-    if not getattr(current, "__sqlalchemy_greenlet_provider__", False):
-        return None
-    parent = current.parent
-    return parent.gr_frame if parent is not None else None
+    def __init__(self, pool: Pool, label: str) -> None:
+        self.pool = pool
+        self.label = label
+        # ids of the records checked out now: len() is exact across threads
+        self.out: set[int] = set()
+        self.peak = 0
+        self.last_sample = 0.0
 
 
 def engine_label(engine: Any) -> str:
@@ -150,43 +127,26 @@ class PoolTracker:
         self.held: dict[int, Checkout] = {}  # id(connection record) -> checkout, every pool
         self._engines: list[Engine] = [getattr(e, "sync_engine", e) for e in engines]
         self._labels = {id(e): engine_label(e) for e in self._engines}
-        self._peaks: dict[int, int] = {}
-        # id(pool) -> ids of its records checked out now: len() is exact across threads.
-        self._out: dict[int, set[int]] = {}
-        self._last_sample: dict[int, float] = {}
-        self._waits: dict[int, list[float]] = {}
+        self._watched: dict[int, _Watched] = {}  # id(pool) -> its figures
         self._undo: list[Callable[[], None]] = []
-        self._lock = threading.Lock()
         self._closed = False
+        # Waits for a connection, kept in plain attributes: at a busy pool's limit most
+        # checkouts wait, and a locked collector update each would cost more than the rest.
+        self._waits = 0
+        self._wait_s = 0.0
+        self._wait_max = 0.0
+        collector.add_live(self._wait_figures)
         for engine in self._engines:
             self._attach(engine)
             _tracked[id(engine)] = _tracked.get(id(engine), 0) + 1
             self._undo.append(_untrack(engine))
         self._undo.append(watch_sessions(self))
-        self._undo.append(context.on_request_end(self._on_request_end))
+        self._undo.append(context.on_request_end(self._on_request_end, holding=True))
 
     # -- wiring --------------------------------------------------------------------------
 
     def _attach(self, engine: Engine) -> None:
         from sqlalchemy import event
-
-        label = self._labels[id(engine)]
-
-        def on_checkout(dbapi_conn: Any, record: Any, proxy: Any) -> None:
-            self._checkout(engine.pool, label, record)
-
-        def on_checkin(dbapi_conn: Any, record: Any) -> None:
-            # May run outside the request (garbage collection, another task): the checkout
-            # knows its request.
-            try:
-                rid = id(record)
-                checkout = self.held.pop(rid, None)
-                if checkout is not None:
-                    self._out.get(id(checkout.pool), _EMPTY).discard(rid)
-                    if checkout.request is not None:
-                        checkout.request.checkouts.pop(rid, None)
-            except Exception as exc:  # fail open: the connection goes back regardless
-                self.collector.probe_failed("pool.checkin", exc)
 
         def on_connect(dbapi_conn: Any, record: Any) -> None:
             try:
@@ -194,59 +154,24 @@ class PoolTracker:
             except Exception as exc:  # fail open
                 self.collector.probe_failed("pool.connect", exc)
 
-        def on_disposed(conn: Any) -> None:
-            try:
-                self._wrap_do_get(engine.pool, label)  # the pool was recreated
-            except Exception as exc:  # fail open: waits go uncounted
-                self.collector.probe_failed("pool.disposed", exc)
+        # A pool listener for new connections only: it is not on the checkout path. (An
+        # engine-level listener would be: it sends every statement through event dispatch.)
+        event.listen(engine, "connect", on_connect)
+        self._undo.append(remover(engine, "connect", on_connect))
+        self.follow(engine.pool, self._labels[id(engine)])
 
-        hooks: list[tuple[Any, str, Callable[..., None]]] = [
-            (engine, "checkout", on_checkout),
-            (engine, "checkin", on_checkin),
-            (engine, "detach", on_checkin),
-            (engine, "connect", on_connect),
-            (engine, "engine_disposed", on_disposed),
-        ]
-        for target, name, fn in hooks:
-            event.listen(target, name, fn)
-            self._undo.append(remover(target, name, fn))
-        self._wrap_do_get(engine.pool, label)
-
-    def _wrap_do_get(self, pool: Pool, label: str) -> None:
-        # Times waits for a connection and catches the exhaustion timeout. Only queue pools
-        # wait; the wrapper checks two integers before doing anything else.
-        if getattr(pool, "_max_overflow", None) is None or "_do_get" in vars(pool):
+    def follow(self, pool: Pool, label: str) -> None:
+        """Track ``pool`` (an engine's pool, or the one ``dispose()`` made in its place)."""
+        if self._closed:
             return
-        original = pool._do_get
-        tracker = self
-
-        def _do_get() -> Any:
-            if (
-                pool._max_overflow < 0  # type: ignore[attr-defined]
-                or pool._overflow < pool._max_overflow  # type: ignore[attr-defined]
-                or not pool._pool.empty()  # type: ignore[attr-defined]
-            ):
-                return original()
-            start = time.perf_counter()
-            try:
-                record = original()
-            except Exception as exc:
-                if type(exc).__name__ == "TimeoutError":
-                    tracker._exhausted(pool, label, time.perf_counter() - start)
-                raise
-            try:
-                tracker._waited(pool, time.perf_counter() - start)
-            except Exception as exc:  # fail open: the caller gets its connection
-                tracker.collector.probe_failed("pool.wait", exc)
-            return record
-
-        pool._do_get = _do_get  # type: ignore[method-assign]
-
-        def unwrap() -> None:
-            if vars(pool).get("_do_get") is _do_get:
-                del pool._do_get
-
-        self._undo.append(unwrap)
+        with _hooks_lock:
+            hook = _PoolHook.of(pool)
+            if hook is None:
+                return  # not a pool we know how to wrap: checkouts go untracked
+            watched = self._watched[id(pool)] = _Watched(pool, label)
+            entry = (self, watched)
+            hook.trackers.append(entry)
+        self._undo.append(lambda: hook.leave(entry))
 
     def close(self) -> None:
         """Remove every listener and wrapper; idempotent."""
@@ -262,43 +187,63 @@ class PoolTracker:
 
     # -- events --------------------------------------------------------------------------
 
-    def _checkout(self, pool: Pool, label: str, record: Any) -> None:
+    def book(self, engine: Any, record: Any) -> None:
+        """Record a checkout the wrappers did not see (the first one of a watched engine)."""
+        watched = self._watched.get(id(engine.pool))
+        if watched is not None and id(record) not in self.held:
+            self._took(watched, record)
+
+    def _took(self, watched: _Watched, record: Any) -> None:
+        # Runs at every checkout, in the thread (or greenlet) that takes the connection.
         try:
-            state = context.current_request.get()
-            checkout = Checkout(label, pool, state)
+            state = _current_request()
+            checkout = Checkout(watched, state, capture_user_frames(_SKIP_OURS))
             rid = id(record)
             self.held[rid] = checkout
             if state is not None:
-                state.checkouts[rid] = checkout
-            key = id(pool)
-            out = self._out.get(key)
-            if out is None:
-                out = self._out.setdefault(key, set())
+                table = state._checkouts
+                if table is None:
+                    table = state._checkouts = {}
+                table[rid] = checkout
+            out = watched.out
             out.add(rid)
             in_use = len(out)
-            if in_use > self._peaks.get(key, 0):
-                self._peaks[key] = in_use
+            if in_use > watched.peak:
+                watched.peak = in_use
                 self.collector.peak("pool_peak", in_use)
-                self._check_capacity(pool, label, in_use, checkout)
-            now = time.perf_counter()
-            if now - self._last_sample.get(key, 0.0) >= self.sample_every:
-                self._last_sample[key] = now
-                self.collector.add_sample(self._sample(pool, label, in_use))
+                self._check_capacity(watched.pool, watched.label, in_use, checkout)
+            now = _clock()
+            if now - watched.last_sample >= self.sample_every:
+                watched.last_sample = now
+                self.collector.add_sample(self._sample(watched.pool, watched.label, in_use))
         except Exception as exc:  # fail open
             self.collector.probe_failed("pool.checkout", exc)
+
+    def _gave(self, record: Any) -> None:
+        # May run outside the request (garbage collection, another task): the checkout
+        # knows its request.
+        try:
+            rid = id(record)
+            checkout = self.held.pop(rid, None)
+            if checkout is not None:
+                checkout.watched.out.discard(rid)
+                request = checkout.request
+                if request is not None and request._checkouts is not None:
+                    request._checkouts.pop(rid, None)
+        except Exception as exc:  # fail open: the connection goes back regardless
+            self.collector.probe_failed("pool.checkin", exc)
 
     def _on_request_end(self, state: RequestState) -> None:
         # Runs when the app call returns: the response is sent, background tasks ran and
         # every yield dependency's exit code ran, whichever order the FastAPI version uses
         # (before the response in 0.106-0.117 and for scope="function", after it otherwise;
         # both inside the app call). A connection still held now is held past the request.
-        if not state.checkouts:
+        table = state._checkouts
+        if not table:
             return
         held = self.held
         mine = [
-            c
-            for key, c in list(state.checkouts.items())
-            if isinstance(c, Checkout) and held.get(key) is c
+            c for key, c in list(table.items()) if isinstance(c, Checkout) and held.get(key) is c
         ]
         if not mine:
             return
@@ -362,12 +307,20 @@ class PoolTracker:
             )
         )
 
-    def _waited(self, pool: Pool, seconds: float) -> None:
-        self.collector.count("pool_waits")
-        self.collector.count("pool_wait_ms", round(seconds * 1000.0, 3))
-        self.collector.peak("pool_wait_max_ms", round(seconds * 1000.0, 3))
+    def _waited(self, seconds: float) -> None:
+        self._waits += 1
+        self._wait_s += seconds
+        if seconds > self._wait_max:
+            self._wait_max = seconds
+            self.collector.peak("pool_wait_max_ms", round(seconds * 1000.0, 3))
 
-    def _exhausted(self, pool: Pool, label: str, waited: float) -> None:
+    def _wait_figures(self) -> dict[str, float | int]:
+        if not self._waits:
+            return {}
+        return {"pool_waits": self._waits, "pool_wait_ms": round(self._wait_s * 1000.0, 3)}
+
+    def _exhausted(self, watched: _Watched, waited: float) -> None:
+        pool, label = watched.pool, watched.label
         try:
             self.collector.count("pool_timeouts")
             holders: dict[tuple[str, Location | None, bool], int] = {}
@@ -426,14 +379,124 @@ class PoolTracker:
         out = []
         for engine in self._engines:
             pool = engine.pool
-            in_use = len(self._out.get(id(pool), _EMPTY))
+            watched = self._watched.get(id(pool))
+            in_use = len(watched.out) if watched is not None else 0
             point = self._sample(pool, self._labels[id(engine)], in_use)
             self.collector.add_sample(point)
             out.append(point)
         return out
 
 
-_EMPTY: set[int] = set()
+_HOOK = "_fastapi_medic_hook"
+_hooks_lock = threading.Lock()
+
+
+class _PoolHook:
+    """The wrappers on one pool, shared by every tracker that follows it.
+
+    ``_do_get`` hands a record out (``_ConnectionRecord.checkout`` calls it once per
+    checkout, like the ``checkout`` event), ``_do_return_conn`` takes one back (checkin and
+    detach both end there), ``recreate`` makes the pool ``Engine.dispose()`` puts in its
+    place. Queue pools also get waits for a connection timed and the exhaustion timeout
+    caught; the wrapper checks two integers before doing anything else.
+    """
+
+    def __init__(self, pool: Any) -> None:
+        self.pool = pool
+        self.trackers: list[tuple[PoolTracker, _Watched]] = []
+        self._installed: dict[str, Callable[..., Any]] = {}
+
+    @classmethod
+    def of(cls, pool: Any) -> _PoolHook | None:
+        """The hook of ``pool``, installed on first use; None for a pool we cannot wrap.
+
+        Call with ``_hooks_lock`` held.
+        """
+        hook = vars(pool).get(_HOOK)
+        if isinstance(hook, _PoolHook):
+            return hook
+        if not all(callable(getattr(pool, n, None)) for n in _WRAPPED):
+            return None
+        hook = cls(pool)
+        hook._install()
+        pool.__dict__[_HOOK] = hook
+        return hook
+
+    def leave(self, entry: tuple[PoolTracker, _Watched]) -> None:
+        """Stop calling one tracker; the last one out removes the wrappers."""
+        with _hooks_lock:
+            if entry in self.trackers:
+                self.trackers.remove(entry)
+            if self.trackers:
+                return
+            pool = self.pool
+            for name, fn in self._installed.items():
+                if vars(pool).get(name) is fn:
+                    delattr(pool, name)
+            if vars(pool).get(_HOOK) is self:
+                del pool.__dict__[_HOOK]
+
+    def _install(self) -> None:
+        pool = self.pool
+        get, give, recreate = pool._do_get, pool._do_return_conn, pool.recreate
+        trackers = self.trackers  # the same list: trackers join and leave in place
+        queue = isinstance(getattr(pool, "_max_overflow", None), int) and hasattr(pool, "_pool")
+
+        def _do_get() -> Any:
+            if (
+                not queue
+                or pool._max_overflow < 0
+                or pool._overflow < pool._max_overflow
+                or not pool._pool.empty()
+            ):
+                record = get()
+            else:
+                record = self._wait(get)
+            for tracker, watched in trackers:
+                tracker._took(watched, record)
+            return record
+
+        def _do_return_conn(record: Any) -> None:
+            # Forget it first: once back in the queue another thread may take it.
+            for tracker, _ in trackers:
+                tracker._gave(record)
+            give(record)
+
+        def _recreate() -> Any:
+            new = recreate()
+            for tracker, watched in list(trackers):
+                try:
+                    tracker.follow(new, watched.label)
+                except Exception as exc:  # fail open: the new pool goes untracked
+                    tracker.collector.probe_failed("pool.recreate", exc)
+            return new
+
+        wrappers: tuple[Callable[..., Any], ...] = (_do_get, _do_return_conn, _recreate)
+        for name, fn in zip(_WRAPPED, wrappers, strict=True):
+            setattr(pool, name, fn)
+            self._installed[name] = fn
+
+    def _wait(self, get: Callable[[], Any]) -> Any:
+        # The pool is at its limit: this checkout waits for a connection to come back.
+        start = _clock()
+        try:
+            record = get()
+        except Exception as exc:
+            if type(exc).__name__ == "TimeoutError":
+                waited = _clock() - start
+                for tracker, watched in list(self.trackers):
+                    tracker._exhausted(watched, waited)
+            raise
+        waited = _clock() - start
+        for tracker, _ in list(self.trackers):
+            try:
+                tracker._waited(waited)
+            except Exception as exc:  # fail open: the caller gets its connection
+                tracker.collector.probe_failed("pool.wait", exc)
+        return record
+
+
+_WRAPPED = ("_do_get", "_do_return_conn", "recreate")
 # id(engine) -> how many trackers follow it (EngineWatch leaves those engines alone).
 _tracked: dict[int, int] = {}
 

@@ -8,13 +8,20 @@ Outside a request the wrappers cost one context-variable read.
 
 from __future__ import annotations
 
+import collections
 import re
 import time
 from collections.abc import Callable, Sequence
 from functools import lru_cache
 from typing import Any
 
-from fastapi_medic.runtime.context import Breadcrumb, current_request, probe_failed
+from fastapi_medic.runtime.context import (
+    BREADCRUMB_LIMIT,
+    Breadcrumb,
+    RequestState,
+    current_request,
+    probe_failed,
+)
 
 __all__ = ["StatementTracker", "fingerprint"]
 
@@ -80,37 +87,84 @@ class StatementTracker:
 _METHODS = ("do_execute", "do_executemany", "do_execute_no_params")
 
 
+def _ms(seconds: float) -> float:
+    # Milliseconds to the microsecond; round(x, 3) costs several times as much.
+    return int(seconds * 1_000_000.0 + 0.5) / 1000.0
+
+
+def _record(
+    state: RequestState, t0: float, statement: str, many: bool, error: BaseException | None
+) -> None:
+    """Append the statement's breadcrumb to the request's ring; never raises."""
+    try:
+        now = _clock()
+        data: dict[str, Any] = {"duration_ms": _ms(now - t0)}
+        if many:
+            data["executemany"] = True
+        if error is not None:
+            data["error"] = type(error).__name__
+        ring = state._breadcrumbs
+        if ring is None:
+            ring = state._breadcrumbs = collections.deque(maxlen=BREADCRUMB_LIMIT)
+        ring.append(Breadcrumb(now - state.started, "sql", fingerprint(statement), data))
+    except Exception as exc:  # fail open
+        probe_failed("statements.after", exc)
+
+
 def _wrap(original: Callable[..., Any], name: str) -> Callable[..., Any]:
+    # SQLAlchemy calls these positionally: (cursor, statement[, parameters], context). The
+    # wrappers spell the arguments out rather than pass *args/**kwargs along, which would
+    # pack and unpack them on every statement; outside a request they cost one read of the
+    # request variable.
     many = name == "do_executemany"
+    get_request = current_request.get
+    wrapper: Callable[..., Any]
 
-    def wrapper(cursor: Any, statement: str, *args: Any, **kwargs: Any) -> Any:
-        state = current_request.get()
-        if state is None:
-            return original(cursor, statement, *args, **kwargs)
-        try:
-            t0 = _clock()
-        except Exception as exc:  # fail open: the statement runs without a breadcrumb
-            probe_failed("statements.before", exc)
-            return original(cursor, statement, *args, **kwargs)
-        error: BaseException | None = None
-        try:
-            return original(cursor, statement, *args, **kwargs)
-        except BaseException as exc:
-            error = exc
-            raise
-        finally:
+    if name == "do_execute_no_params":
+
+        def no_params(cursor: Any, statement: str, context: Any = None) -> Any:
+            state = get_request()
+            if state is None:
+                return original(cursor, statement, context)
             try:
-                now = _clock()
-                data: dict[str, Any] = {"duration_ms": round((now - t0) * 1000.0, 3)}
-                if many:
-                    data["executemany"] = True
-                if error is not None:
-                    data["error"] = type(error).__name__
-                state.breadcrumbs.append(
-                    Breadcrumb(now - state.started, "sql", fingerprint(statement), data)
-                )
-            except Exception as exc:  # fail open
-                probe_failed("statements.after", exc)
+                t0 = _clock()
+            except Exception as exc:  # fail open: the statement runs without a breadcrumb
+                probe_failed("statements.before", exc)
+                t0 = -1.0
+            if t0 < 0.0:
+                return original(cursor, statement, context)
+            error: BaseException | None = None
+            try:
+                return original(cursor, statement, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                _record(state, t0, statement, many, error)
 
-    wrapper._medic_original = original  # type: ignore[attr-defined]
+        wrapper = no_params
+    else:
+
+        def with_params(cursor: Any, statement: str, parameters: Any, context: Any = None) -> Any:
+            state = get_request()
+            if state is None:
+                return original(cursor, statement, parameters, context)
+            try:
+                t0 = _clock()
+            except Exception as exc:  # fail open: the statement runs without a breadcrumb
+                probe_failed("statements.before", exc)
+                t0 = -1.0
+            if t0 < 0.0:
+                return original(cursor, statement, parameters, context)
+            error: BaseException | None = None
+            try:
+                return original(cursor, statement, parameters, context)
+            except BaseException as exc:
+                error = exc
+                raise
+            finally:
+                _record(state, t0, statement, many, error)
+
+        wrapper = with_params
+    wrapper._medic_original = original  # type: ignore[union-attr]
     return wrapper
