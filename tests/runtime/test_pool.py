@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -25,61 +24,15 @@ from fastapi_medic.runtime.context import on_request_end
 from fastapi_medic.runtime.engine_watch import EngineWatch
 from fastapi_medic.runtime.pool import PoolTracker, engine_label
 
+from .apps import leaky_async_app, leaky_sync_app, line_of
+
 Instrument = Callable[..., Instrumentation]
-HERE = Path(__file__).name
-
-
-def _line_of(fn: Callable[..., Any], needle: str) -> int:
-    """The line of ``fn``'s source that contains ``needle``."""
-    lines, start = inspect.getsourcelines(fn)
-    return start + next(i for i, line in enumerate(lines) if needle in line)
+# the leaking routes are defined there; the finding points at their line
+APPS = "runtime/apps.py"
 
 
 def _codes(findings: list[Finding]) -> list[str]:
     return sorted(f.code for f in findings)
-
-
-def _leaky_sync_app(engine: Engine, kept: list[Connection]) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/leak")
-    def leak() -> dict[str, int]:
-        conn = engine.connect()
-        kept.append(conn)
-        return {"n": conn.execute(text("SELECT 1")).scalar_one()}
-
-    @app.get("/ok")
-    def ok() -> dict[str, int]:
-        with engine.connect() as conn:
-            return {"n": conn.execute(text("SELECT 1")).scalar_one()}
-
-    app.state.leak = leak
-    return app
-
-
-def _async_app(engine: AsyncEngine, kept: list[AsyncSession]) -> FastAPI:
-    app = FastAPI()
-
-    async def session() -> AsyncIterator[AsyncSession]:
-        async with AsyncSession(engine) as s:
-            yield s
-
-    @app.get("/aleak")
-    async def aleak() -> dict[str, int]:
-        s = AsyncSession(engine)
-        kept.append(s)
-        result = await s.execute(text("SELECT 1"))
-        return {"n": result.scalar_one()}
-
-    @app.get("/aok")
-    async def aok(
-        s: AsyncSession = Depends(session),  # noqa: B008, FAST002 - a local dependency
-    ) -> dict[str, int]:
-        result = await s.execute(text("SELECT 1"))
-        return {"n": result.scalar_one()}
-
-    app.state.aleak = aleak
-    return app
 
 
 async def _get(app: FastAPI, *paths: str) -> list[int]:
@@ -93,7 +46,7 @@ class TestConnectionLeaks:
         self, sqlite_engine: Engine, instrumented: Instrument
     ) -> None:
         kept: list[Connection] = []
-        app = _leaky_sync_app(sqlite_engine, kept)
+        app = leaky_sync_app(sqlite_engine, kept)
         inst = instrumented(app, sqlite_engine)
 
         assert TestClient(app).get("/leak").status_code == 200
@@ -102,8 +55,8 @@ class TestConnectionLeaks:
         assert finding.code == "MED720"
         assert finding.subject == "GET /leak"
         assert finding.location is not None
-        assert finding.location.path.endswith(HERE)
-        assert finding.location.line == _line_of(app.state.leak, "engine.connect()")
+        assert finding.location.path.endswith(APPS)
+        assert finding.location.line == line_of(app.state.leak, "engine.connect()")
         assert finding.evidence["held"] == 1
         assert inst.metrics()["leaks"] == 1
         for conn in kept:
@@ -112,7 +65,7 @@ class TestConnectionLeaks:
     def test_nothing_is_reported_when_the_route_returns_its_connection(
         self, sqlite_engine: Engine, instrumented: Instrument
     ) -> None:
-        app = _leaky_sync_app(sqlite_engine, [])
+        app = leaky_sync_app(sqlite_engine, [])
         inst = instrumented(app, sqlite_engine)
 
         client = TestClient(app)
@@ -125,7 +78,7 @@ class TestConnectionLeaks:
         self, sqlite_engine: Engine, instrumented: Instrument
     ) -> None:
         kept: list[Connection] = []
-        app = _leaky_sync_app(sqlite_engine, kept)
+        app = leaky_sync_app(sqlite_engine, kept)
         inst = instrumented(app, sqlite_engine)
 
         client = TestClient(app)
@@ -141,7 +94,7 @@ class TestConnectionLeaks:
         self, sqlite_engine: Engine, instrumented: Instrument
     ) -> None:
         kept: list[Connection] = []
-        app = _leaky_sync_app(sqlite_engine, kept)
+        app = leaky_sync_app(sqlite_engine, kept)
         inst = instrumented(app, sqlite_engine)
         client = TestClient(app)
         client.get("/leak")
@@ -188,7 +141,7 @@ class TestAsyncSessions:
         self, aiosqlite_engine: AsyncEngine, instrumented: Instrument
     ) -> None:
         kept: list[AsyncSession] = []
-        app = _async_app(aiosqlite_engine, kept)
+        app = leaky_async_app(aiosqlite_engine, kept)
         inst = instrumented(app, aiosqlite_engine)
 
         async def run() -> list[int]:
@@ -205,14 +158,14 @@ class TestAsyncSessions:
         assert finding.message.startswith("AsyncSession used by GET /aleak")
         assert finding.location is not None
         # The checkout ran inside SQLAlchemy's greenlet: the line is the route's await.
-        assert finding.location.line == _line_of(app.state.aleak, "await s.execute")
+        assert finding.location.line == line_of(app.state.aleak, "await s.execute")
         assert finding.evidence["sessions_opened"] == 1
         assert finding.evidence["sessions_closed"] == 0
 
     def test_sessions_opened_and_closed_match_when_a_yield_dependency_closes_the_session(
         self, aiosqlite_engine: AsyncEngine, instrumented: Instrument
     ) -> None:
-        app = _async_app(aiosqlite_engine, [])
+        app = leaky_async_app(aiosqlite_engine, [])
         inst = instrumented(app, aiosqlite_engine)
         ended: list[tuple[int, int]] = []
         unregister = on_request_end(lambda s: ended.append((s.sessions_opened, s.sessions_closed)))
@@ -239,7 +192,7 @@ class TestPoolUse:
             f"sqlite:///{tmp_path / 'small.db'}", pool_size=1, max_overflow=0, pool_timeout=0.2
         )
         kept: list[Connection] = []
-        app = _leaky_sync_app(engine, kept)
+        app = leaky_sync_app(engine, kept)
         inst = instrumented(app, engine)
         client = TestClient(app)
         client.get("/leak")
@@ -343,7 +296,7 @@ class TestOtherPools:
             options = {"connect_args": {"check_same_thread": False}}
         engine = create_engine(url.format(tmp=tmp_path), **options)
         kept: list[Connection] = []
-        app = _leaky_sync_app(engine, kept)
+        app = leaky_sync_app(engine, kept)
         inst = instrumented(app, engine)
 
         TestClient(app).get("/leak")
@@ -373,7 +326,7 @@ class TestLifecycle:
         self, sqlite_engine: Engine, instrumented: Instrument
     ) -> None:
         kept: list[Connection] = []
-        app = _leaky_sync_app(sqlite_engine, kept)
+        app = leaky_sync_app(sqlite_engine, kept)
         instrumented(app)  # no engine given: the watch finds it
         collector = Collector()
         watch = EngineWatch(collector)
@@ -393,7 +346,7 @@ class TestLifecycle:
             raise RuntimeError("injected")
 
         monkeypatch.setattr(pool, "capture_user_frames", broken)
-        app = _leaky_sync_app(sqlite_engine, [])
+        app = leaky_sync_app(sqlite_engine, [])
         inst = instrumented(app, sqlite_engine)
 
         assert TestClient(app).get("/ok").status_code == 200

@@ -3,73 +3,22 @@
 from __future__ import annotations
 
 import asyncio
-import inspect
 from collections.abc import Callable
-from typing import Any
 
 import httpx
 import pytest
-from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Connection, Engine, text
+from sqlalchemy import Connection, Engine
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from fastapi_medic.runtime import Instrumentation
 
+from .apps import leaky_async_app, leaky_sync_app, line_of
+
 pytestmark = pytest.mark.postgres
 
 Instrument = Callable[..., Instrumentation]
-
-
-def _line_of(fn: Callable[..., Any], needle: str) -> int:
-    lines, start = inspect.getsourcelines(fn)
-    return start + next(i for i, line in enumerate(lines) if needle in line)
-
-
-def _sync_app(engine: Engine, kept: list[Connection]) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/leak")
-    def leak() -> dict[str, int]:
-        conn = engine.connect()
-        kept.append(conn)
-        return {"n": conn.execute(text("SELECT 1")).scalar_one()}
-
-    @app.get("/ok")
-    def ok() -> dict[str, int]:
-        with engine.connect() as conn:
-            return {"n": conn.execute(text("SELECT 1")).scalar_one()}
-
-    @app.get("/sleep")
-    async def sleep() -> dict[str, str]:
-        with engine.connect() as conn:
-            conn.execute(text("SELECT pg_sleep(0.4)"))  # libpq blocks the loop in C
-        return {"slept": "yes"}
-
-    app.state.leak = leak
-    app.state.sleep = sleep
-    return app
-
-
-def _async_app(engine: AsyncEngine, kept: list[AsyncSession]) -> FastAPI:
-    app = FastAPI()
-
-    @app.get("/aleak")
-    async def aleak() -> dict[str, int]:
-        session = AsyncSession(engine)
-        kept.append(session)
-        result = await session.execute(text("SELECT 1"))
-        return {"n": result.scalar_one()}
-
-    @app.get("/aok")
-    async def aok() -> dict[str, int]:
-        async with AsyncSession(engine) as session:
-            result = await session.execute(text("SELECT 1"))
-            return {"n": result.scalar_one()}
-
-    app.state.aleak = aleak
-    return app
 
 
 class TestPsycopg:
@@ -77,7 +26,7 @@ class TestPsycopg:
         self, pg_sync_engine: Engine, instrumented: Instrument
     ) -> None:
         kept: list[Connection] = []
-        app = _sync_app(pg_sync_engine, kept)
+        app = leaky_sync_app(pg_sync_engine, kept, blocking_sql="SELECT pg_sleep(0.4)")
         inst = instrumented(app, pg_sync_engine)
 
         client = TestClient(app)
@@ -86,7 +35,7 @@ class TestPsycopg:
         [finding] = inst.findings()
         assert (finding.code, finding.subject) == ("MED720", "GET /leak")
         assert finding.location is not None
-        assert finding.location.line == _line_of(app.state.leak, "engine.connect()")
+        assert finding.location.line == line_of(app.state.leak, "engine.connect()")
         assert str(finding.evidence["engine"]).startswith("postgresql+psycopg://")
         for conn in kept:
             conn.close()
@@ -95,7 +44,7 @@ class TestPsycopg:
         self, pg_sync_engine: Engine, instrumented: Instrument
     ) -> None:
         kept: list[Connection] = []
-        app = _sync_app(pg_sync_engine, kept)
+        app = leaky_sync_app(pg_sync_engine, kept, blocking_sql="SELECT pg_sleep(0.4)")
         inst = instrumented(app, pg_sync_engine)
         client = TestClient(app)
         client.get("/leak")
@@ -113,7 +62,7 @@ class TestPsycopg:
     def test_sync_driver_call_in_an_async_route_is_a_stall_when_the_query_is_slow(
         self, pg_sync_engine: Engine, instrumented: Instrument
     ) -> None:
-        app = _sync_app(pg_sync_engine, [])
+        app = leaky_sync_app(pg_sync_engine, [], blocking_sql="SELECT pg_sleep(0.4)")
         inst = instrumented(app, pg_sync_engine, stall_threshold=0.1)
 
         with TestClient(app) as client:
@@ -123,7 +72,7 @@ class TestPsycopg:
         [stall] = [f for f in inst.findings() if f.code == "MED730"]
         assert stall.subject == "GET /sleep"
         assert stall.location is not None
-        assert stall.location.line == _line_of(app.state.sleep, "pg_sleep")
+        assert stall.location.line == line_of(app.state.sleep, "text(blocking_sql)")
 
 
 class TestAsyncpg:
@@ -131,7 +80,7 @@ class TestAsyncpg:
         self, pg_async_engine: AsyncEngine, instrumented: Instrument
     ) -> None:
         kept: list[AsyncSession] = []
-        app = _async_app(pg_async_engine, kept)
+        app = leaky_async_app(pg_async_engine, kept)
         inst = instrumented(app, pg_async_engine)
 
         async def run() -> list[int]:
@@ -148,13 +97,13 @@ class TestAsyncpg:
         [finding] = inst.findings()
         assert (finding.code, finding.subject) == ("MED721", "GET /aleak")
         assert finding.location is not None
-        assert finding.location.line == _line_of(app.state.aleak, "await session.execute")
+        assert finding.location.line == line_of(app.state.aleak, "await s.execute")
         assert str(finding.evidence["engine"]).startswith("postgresql+asyncpg://")
 
     def test_nothing_is_reported_when_every_session_is_closed(
         self, pg_async_engine: AsyncEngine, instrumented: Instrument
     ) -> None:
-        app = _async_app(pg_async_engine, [])
+        app = leaky_async_app(pg_async_engine, [])
         inst = instrumented(app, pg_async_engine)
 
         async def run() -> list[int]:
