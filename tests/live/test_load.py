@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 from pathlib import Path
 
@@ -50,14 +49,9 @@ def test_finds_the_leaking_and_the_blocking_route_when_served_by_uvicorn(
 
 @pytest.mark.postgres
 def test_finds_the_leaking_and_the_blocking_route_when_the_database_is_postgresql(
-    app_dir: AppDir, monkeypatch: pytest.MonkeyPatch
+    app_dir: AppDir, monkeypatch: pytest.MonkeyPatch, pg_url: str
 ) -> None:
-    url = os.environ.get("FASTAPI_MEDIC_TEST_PG_URL", "")
-    if not url:
-        if os.environ.get("FASTAPI_MEDIC_REQUIRE_PG") == "1":
-            pytest.fail("FASTAPI_MEDIC_REQUIRE_PG=1 but FASTAPI_MEDIC_TEST_PG_URL is not set")
-        pytest.skip("FASTAPI_MEDIC_TEST_PG_URL is not set: run through scripts/with_postgres.sh")
-    scheme, rest = url.split("://", 1)
+    scheme, rest = pg_url.split("://", 1)
     monkeypatch.setenv("FASTAPI_MEDIC_TEST_DB_URL", f"{scheme.split('+')[0]}+psycopg://{rest}")
 
     result = load(app_dir("leaky"), requests=30, concurrency=4, server="uvicorn")

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
 import socket
 import subprocess
 import sys
@@ -49,15 +48,6 @@ def aiosqlite_engine(tmp_path: Path) -> Iterator[AsyncEngine]:
     engine = create_async_engine(f"sqlite+aiosqlite:///{path}")
     yield engine
     engine.sync_engine.dispose()
-
-
-@pytest.fixture
-def pg_url() -> str:
-    """The URL of the throwaway PostgreSQL server (skips when it is not running)."""
-    url = os.environ.get("FASTAPI_MEDIC_TEST_PG_URL")
-    if not url:
-        pytest.skip(os.environ.get("FASTAPI_MEDIC_PG_SKIP_REASON", "PostgreSQL not started"))
-    return url
 
 
 class Seen:
@@ -247,22 +237,20 @@ def _uvicorn_server(module_dir: Path, source: str, *, app: str = "app:app") -> I
 
 
 @pytest.fixture
-def pg_sync_engine() -> Iterator[Engine]:
+def pg_sync_engine(pg_url: str) -> Iterator[Engine]:
     """A psycopg engine on the throwaway server (pool_size=2, max_overflow=0, timeout 1 s)."""
-    from .pg import psycopg_url, require_url
+    from .pg import psycopg_url
 
-    engine = create_engine(psycopg_url(require_url()), pool_size=2, max_overflow=0, pool_timeout=1)
+    engine = create_engine(psycopg_url(pg_url), pool_size=2, max_overflow=0, pool_timeout=1)
     yield engine
     engine.dispose()
 
 
 @pytest.fixture
-def pg_async_engine() -> Iterator[AsyncEngine]:
+def pg_async_engine(pg_url: str) -> Iterator[AsyncEngine]:
     """An asyncpg engine on the throwaway server; use it inside one event loop."""
-    from .pg import asyncpg_url, require_url
+    from .pg import asyncpg_url
 
-    engine = create_async_engine(
-        asyncpg_url(require_url()), pool_size=2, max_overflow=0, pool_timeout=1
-    )
+    engine = create_async_engine(asyncpg_url(pg_url), pool_size=2, max_overflow=0, pool_timeout=1)
     yield engine
     engine.sync_engine.dispose(close=False)
