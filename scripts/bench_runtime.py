@@ -17,6 +17,9 @@ Configurations (the same app each time):
 * ``otel``: OpenTelemetry's FastAPI and SQLAlchemy instrumentors, API only (no SDK: the
   cheapest way to run them). The SQLAlchemy instrumentor declares ``sqlalchemy < 2.1`` and
   does nothing on 2.1, which the results record.
+* ``bare-again``: the bare app once more, as a control;
+* ``medic-mwonly``, ``medic-noengine``, ``medic-nowatchdog``, ``passthrough``, ``probe-ctx``,
+  ``probe-header``: variants for finding where a cost comes from;
 * ``medic-baseline`` (with ``--baseline-src DIR``): ``medic`` again, importing fastapi-medic
   from another source tree (``git archive <rev> src | tar -x -C DIR`` gives one), to compare
   two versions of the probes in the same run.
@@ -28,13 +31,17 @@ on PostgreSQL through asyncpg).
 Measurements:
 
 1. **Throughput under uvicorn**: one server process per configuration on 127.0.0.1 (uvloop,
-   httptools, no access log), all running for the whole phase; a load generator with a fixed
-   number of keep-alive connections, each sending the next request as soon as the previous
-   answer arrived, for a fixed duration. uvicorn serves every request in a task of its own, so
-   per-task context costs are included. The loads alternate between the servers in short
-   runs (the order rotates every round), and the ratio to bare is taken per round, between
-   runs seconds apart, then the median over rounds: on a shared machine that is far steadier
-   than a ratio of medians (both are recorded).
+   httptools, no access log), fresh ones every round; a load generator with a fixed number of
+   keep-alive connections, each sending the next request as soon as the previous answer
+   arrived, for a fixed duration. uvicorn serves every request in a task of its own, so
+   per-task context costs are included. With two CPUs or more, the load generator runs on
+   one and the servers on another, so a server's throughput is its own cost per request
+   (the server's CPU use during each run is recorded too; it stays at about 100%). The loads
+   alternate between the servers in short runs (the order rotates every round), and the
+   ratio to bare is taken per round, between runs seconds apart, then the median over
+   rounds: on a shared machine that is far steadier than a ratio of medians (both are
+   recorded). ``bare-again``, a second bare server, shows how far apart two identical
+   servers land.
 2. **CPU per request in-process**: a fresh process per configuration and round drives the
    ASGI app directly (a task per request) and divides ``time.process_time`` by the count.
 3. **Idle watchdog**: CPU of an idle uvicorn process with ``instrument()`` minus that of an
@@ -110,7 +117,14 @@ def build_app(config: str, sqlite_path: str, pg_url: str | None) -> Any:
     for name in engines:
         route(name)
 
-    if config.startswith("medic"):
+    if config == "medic-mwonly":
+        # Only the ASGI middleware, none of the other probes.
+        from fastapi_medic.runtime.collector import Collector
+        from fastapi_medic.runtime.middleware import MedicMiddleware
+
+        stack = app.build_middleware_stack
+        app.build_middleware_stack = lambda: MedicMiddleware(stack(), Collector())  # type: ignore[method-assign]
+    elif config.startswith("medic"):
         from fastapi_medic.runtime import instrument
 
         # Variants for finding where the cost is: medic-noengine (no engine given: no
@@ -169,7 +183,7 @@ def build_app(config: str, sqlite_path: str, pg_url: str | None) -> Any:
 
         FastAPIInstrumentor.instrument_app(app)
         SQLAlchemyInstrumentor().instrument(engines=[e.sync_engine for e in engines.values()])
-    elif config != "bare":
+    elif config not in ("bare", "bare-again"):
         raise SystemExit(f"unknown configuration {config!r}")
     return app
 
@@ -340,10 +354,16 @@ def _env(config: str) -> dict[str, str] | None:
     return {**os.environ, "PYTHONPATH": path}
 
 
-def _start_server(config: str, common: list[str]) -> tuple[subprocess.Popen[bytes], int]:
+def _start_server(
+    config: str, common: list[str], cpus: set[int] | None = None
+) -> tuple[subprocess.Popen[bytes], int]:
     port = _free_port()
     proc = subprocess.Popen(
-        _child("serve", config, common, "--port", str(port)), cwd=ROOT, env=_env(config)
+        _child("serve", config, common, "--port", str(port)),
+        cwd=ROOT,
+        env=_env(config),
+        # Set in the child before it starts: every thread of the server inherits it.
+        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
@@ -402,6 +422,12 @@ def main(argv: list[str] | None = None) -> int:
         help="comma-separated, bare first; also medic-noengine, medic-nowatchdog, passthrough",
     )
     parser.add_argument("--throughput-only", action="store_true")
+    parser.add_argument("--routes", help="comma-separated subset of hello,db,pg")
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the load generator and the servers share every CPU",
+    )
     parser.add_argument(
         "--baseline-src",
         help="a source tree (its src/ directory) run as the medic-baseline configuration",
@@ -421,6 +447,12 @@ def main(argv: list[str] | None = None) -> int:
     pg = os.environ.get("FASTAPI_MEDIC_TEST_PG_URL")
     pg_url = pg.replace("postgresql://", "postgresql+asyncpg://", 1) if pg else None
     routes = ["hello", "db"] + (["pg"] if pg_url else [])
+    if args.routes:
+        wanted = args.routes.split(",")
+        unknown = set(wanted) - set(routes)
+        if unknown:
+            raise SystemExit(f"unknown or unavailable routes: {', '.join(sorted(unknown))}")
+        routes = wanted
     with tempfile.TemporaryDirectory() as tmp:
         sqlite_path = str(Path(tmp) / "bench.db")
         seed(sqlite_path, pg_url)
@@ -436,6 +468,8 @@ def main(argv: list[str] | None = None) -> int:
             "configs": configs,
             "server": {c: {r: [] for r in routes} for c in configs},
             "server_errors": dict.fromkeys(configs, 0),
+            "server_busy": {c: {r: [] for r in routes} for c in configs},
+            "server_cpu_us": {c: {r: [] for r in routes} for c in configs},
             "cpu": {c: {r: [] for r in routes} for c in configs},
             "cpu_httpx": {c: {r: [] for r in routes} for c in configs},
         }
@@ -465,31 +499,63 @@ def _configs(args: argparse.Namespace) -> tuple[str, ...]:
 def _throughput(
     args: argparse.Namespace, common: list[str], routes: list[str], results: dict[str, Any]
 ) -> None:
-    # Every configuration's server runs for the whole phase and the loads alternate between
-    # them in short runs: a noisy neighbour then hits all of them alike, and each round gives
-    # a ratio between runs that were seconds apart.
+    # Every round starts a fresh server per configuration, and the loads alternate between
+    # them in short runs: a noisy neighbour then hits all of them alike, each round gives a
+    # ratio between runs seconds apart, and no configuration keeps one process's luck (its
+    # hash seed and memory layout move its speed by several percent) for the whole phase.
     import uvloop
 
     configs = results["configs"]
-    servers = {config: _start_server(config, common) for config in configs}
+    # The load generator on one CPU, the servers on another: each server's throughput then
+    # depends on its own cost per request, not on how the scheduler shares two cores.
+    previous = os.sched_getaffinity(0)
+    cpus = sorted(previous)
+    pinned = len(cpus) >= 2 and not args.no_pin
+    results["pinned"] = pinned
+    if pinned:
+        os.sched_setaffinity(0, {cpus[0]})
     try:
-        for _, port in servers.values():
-            for route in routes:
-                uvloop.run(_load(port, f"/{route}", args.warmup_s, args.concurrency))
         for rnd in range(args.rounds):
             order = configs[rnd % len(configs) :] + configs[: rnd % len(configs)]
-            for route in routes:
-                for config in order:
-                    port = servers[config][1]
-                    rps, errors = uvloop.run(
-                        _load(port, f"/{route}", args.duration, args.concurrency)
-                    )
-                    results["server"][config][route].append(rps)
-                    results["server_errors"][config] += errors
-                    say(f"round {rnd + 1} {route:6} {config:20} {rps:9.0f} rps")
+            servers = {
+                config: _start_server(config, common, {cpus[1]} if pinned else None)
+                for config in order
+            }
+            try:
+                for route in routes:
+                    for _, port in servers.values():
+                        uvloop.run(_load(port, f"/{route}", args.warmup_s, args.concurrency))
+                    for config in order:
+                        _measure(args, servers[config], config, route, results)
+                        say(
+                            f"round {rnd + 1} {route:6} {config:20}"
+                            f" {results['server'][config][route][-1]:9.0f} rps,"
+                            f" server busy {results['server_busy'][config][route][-1]:4.0%}"
+                        )
+            finally:
+                for proc, _ in servers.values():
+                    _stop(proc)
     finally:
-        for proc, _ in servers.values():
-            _stop(proc)
+        os.sched_setaffinity(0, previous)
+
+
+def _measure(
+    args: argparse.Namespace,
+    server: tuple[subprocess.Popen[bytes], int],
+    config: str,
+    route: str,
+    results: dict[str, Any],
+) -> None:
+    import uvloop
+
+    proc, port = server
+    cpu_before, wall_before = _proc_cpu(proc.pid), time.perf_counter()
+    rps, errors = uvloop.run(_load(port, f"/{route}", args.duration, args.concurrency))
+    busy = (_proc_cpu(proc.pid) - cpu_before) / (time.perf_counter() - wall_before)
+    results["server"][config][route].append(rps)
+    results["server_errors"][config] += errors
+    results["server_busy"][config][route].append(busy)
+    results["server_cpu_us"][config][route].append(busy / rps * 1e6 if rps else 0.0)
 
 
 def _cpu(
@@ -531,9 +597,11 @@ def _summarise_throughput(results: dict[str, Any], routes: list[str]) -> None:
         for config in results["configs"]:
             rows = results["server"][config][route]
             ratios = [a / b for a, b in zip(rows, bare, strict=True)]
+            cpu_us = statistics.median(results["server_cpu_us"][config][route])
             say(
                 f"{route:6} {config:20} {statistics.median(rows):8.0f} rps"
                 f"  x{statistics.median(ratios):.3f} paired {_spread(ratios)}"
+                f"  server CPU {cpu_us:6.1f} us/request"
             )
 
 

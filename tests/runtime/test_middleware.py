@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
+import gc
 import logging
 import re
+import weakref
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
@@ -154,6 +157,88 @@ class TestCorrelationId:
         TestClient(app).get("/hello")
 
         assert current_request.get() is None
+
+
+    def test_request_lets_go_of_scope_and_send_when_a_context_copy_outlives_it(
+        self, instrumented: Instrument
+    ) -> None:
+        # uvicorn's keep-alive timer (and any task the app spawns) copies the request's
+        # context, so the request state outlives the request. It must not keep the server's
+        # objects alive with it: under load they would pile up for the garbage collector.
+        app, copies = FastAPI(), []
+
+        @app.get("/hello")
+        async def hello() -> dict[str, str]:
+            copies.append(contextvars.copy_context())
+            return {"hello": "world"}
+
+        instrumented(app)
+
+        class Scope(dict[str, Any]):
+            pass
+
+        class Send:
+            def __init__(self) -> None:
+                self.messages: list[dict[str, Any]] = []
+
+            async def __call__(self, message: dict[str, Any]) -> None:
+                self.messages.append(message)
+
+        async def receive() -> dict[str, Any]:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        scope, send = Scope(_http_scope("/hello")), Send()
+        was_enabled = gc.isenabled()
+        gc.disable()  # freed by reference counting alone, or not at all
+        try:
+            asyncio.run(app(scope, receive, send))
+            headers = dict(send.messages[0]["headers"])
+            scope_ref, send_ref = weakref.ref(scope), weakref.ref(send)
+            del scope, send
+
+            state = copies[0][current_request]
+            assert state is not None
+            assert state.request_id == headers[b"x-request-id"].decode()
+            assert scope_ref() is None
+            assert send_ref() is None
+        finally:
+            if was_enabled:
+                gc.enable()
+
+    def test_flagged_request_keeps_its_route_template_when_the_request_ended(
+        self, make_app: AppFactory, instrumented: Instrument
+    ) -> None:
+        app, copies = make_app(), []
+
+        @app.get("/later/{item_id}")
+        async def later(item_id: int) -> dict[str, int]:
+            copies.append(contextvars.copy_context())
+            return {"item_id": item_id}
+
+        instrumented(app, slow_request=0.0)
+
+        TestClient(app).get("/later/4")
+
+        state = copies[0][current_request]
+        assert state is not None
+        assert state.route_template() == "/later/{item_id}"
+
+
+def _http_scope(path: str) -> dict[str, Any]:
+    return {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": b"",
+        "headers": [(b"host", b"test")],
+        "client": ("127.0.0.1", 50000),
+        "server": ("127.0.0.1", 8000),
+    }
 
 
 class TestReporting:

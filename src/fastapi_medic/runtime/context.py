@@ -108,7 +108,6 @@ class RequestState:
         path: str,
         route: str | None,
         started: float,
-        *,
         scope: Any = None,
         root_path: str = "",
     ) -> None:

@@ -23,6 +23,7 @@ from fastapi_medic.runtime.context import (
     end_hooks,
     holding_hooks,
     probe_failed,
+    route_of,
 )
 
 if TYPE_CHECKING:
@@ -60,6 +61,42 @@ os.register_at_fork(after_in_child=_rng.seed)
 def valid_request_id(value: bytes) -> bool:
     """True when an incoming ``X-Request-ID`` value is safe to reuse."""
     return _VALID_ID(value) is not None
+
+
+def _stamp(state: RequestState, message: Message) -> None:
+    """Note the status and add ``X-Request-ID`` to a response start (websocket accept)."""
+    state.status = message.get("status")
+    headers = message.get("headers") or ()
+    for name, _ in headers:
+        # ASGI requires lower-case header names (Starlette's responses lower them).
+        if name == HEADER:
+            return  # the app (or another middleware) set its own id: keep the one
+    # A new list: the response object may reuse its own header list.
+    message["headers"] = [*headers, (HEADER, state.request_id.encode("ascii"))]
+
+
+class _Request(RequestState):
+    """The state of a request the middleware serves, with the server's ``send``."""
+
+    __slots__ = ("_send",)
+
+    _send: Send | None
+
+    def send(self, message: Message) -> Awaitable[None]:
+        """The ``send`` the app gets: stamps the response start, then hands over.
+
+        Returns the server's awaitable instead of awaiting it, so a message costs no extra
+        coroutine.
+        """
+        if message["type"] in _STARTS:
+            try:
+                _stamp(self, message)
+            except Exception as exc:  # fail open: send the message as it is
+                probe_failed("middleware.send", exc)
+        send = self._send
+        if send is None:
+            raise RuntimeError("ASGI send called after the application returned")
+        return send(message)
 
 
 class MedicMiddleware:
@@ -101,15 +138,19 @@ class MedicMiddleware:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         # The common path is kept to plain attribute reads and calls: it runs on every
         # request, and under uvicorn every microsecond here is about 1% of a hello route.
-        if self._loop is not _running_loop() and self.on_loop is not None:
-            self._check_loop()
+        # It also allocates as few objects the garbage collector tracks as it can (no
+        # closure, no cells): with many requests in flight, a few more per request are
+        # enough to keep the collector running under load.
         if scope["type"] not in _SCOPES or not self.enabled:
             await self.app(scope, receive, send)
             return
+        if self.on_loop is not None and self._loop is not _running_loop():
+            self._check_loop()
         try:
             # ``state`` stays a local of this frame: the watchdog finds the request of a
             # stalled loop by looking for it on the loop thread's stack (Python < 3.12).
             state = self._start(scope)
+            state._send = send
             task = _current_task() if self.track_tasks else None
             if task is not None:
                 context.task_requests[task] = state
@@ -118,18 +159,11 @@ class MedicMiddleware:
             self._failed("middleware.start", exc)
             await self.app(scope, receive, send)
             return
-
-        async def send_with_id(message: Message) -> None:
-            if message["type"] in _STARTS:
-                try:
-                    self._stamp(state, message)
-                except Exception as exc:  # fail open: send the message as it is
-                    self._failed("middleware.send", exc)
-            await send(message)
-
         error: BaseException | None = None
         try:
-            await self.app(scope, receive, send_with_id)
+            # A bound method rather than a closure: one object instead of a function and
+            # its cells.
+            await self.app(scope, receive, state.send)
         except BaseException as exc:
             error = exc
             raise
@@ -138,23 +172,20 @@ class MedicMiddleware:
                 self._finish(state, error)
             except Exception as exc:  # fail open: the response is already out
                 self._failed("middleware.end", exc)
+            error = None  # no cycle between this frame and the exception's traceback
+            # The state can outlive the request: every context copied from the request's
+            # (uvicorn's keep-alive timer, tasks the app spawned) still holds it. Let go of
+            # the server's send and of the scope, or they would keep the whole request alive
+            # with it, and the garbage collector busy under load. A flagged or leaking
+            # request resolved its route template in _finish, before this.
+            state._send = None
+            state.scope = None
             if task is not None:
                 context.task_requests.pop(task, None)
             try:
                 _reset_request(token)
             except ValueError as exc:  # the app switched contexts under us: leave it be
                 self._failed("middleware.reset", exc)
-
-    @staticmethod
-    def _stamp(state: RequestState, message: Message) -> None:
-        state.status = message.get("status")
-        headers = message.get("headers") or ()
-        for name, _ in headers:
-            # ASGI requires lower-case header names (Starlette's responses lower them).
-            if name == HEADER:
-                return  # the app (or another middleware) set its own id: keep the one
-        # A new list: the response object may reuse its own header list.
-        message["headers"] = [*headers, (HEADER, state.request_id.encode("ascii"))]
 
     def _check_loop(self) -> None:
         try:
@@ -165,7 +196,7 @@ class MedicMiddleware:
         except Exception as exc:  # fail open: no watchdog is better than no response
             self._failed("middleware.loop", exc)
 
-    def _start(self, scope: Scope) -> RequestState:
+    def _start(self, scope: Scope) -> _Request:
         request_id = None
         for name, value in scope.get("headers") or ():
             if name == HEADER:
@@ -176,14 +207,14 @@ class MedicMiddleware:
             # 128 random bits as 32 hex digits, like uuid4().hex at a tenth of the cost; a
             # correlation id needs to be unique, not secret.
             request_id = _random_bits(128).to_bytes(16, "big").hex()
-        return RequestState(
+        return _Request(
             request_id,
             scope.get("method", "WEBSOCKET"),
             scope.get("path", ""),
             None,
             _clock(),
-            scope=scope,
-            root_path=scope.get("root_path", ""),
+            scope,
+            scope.get("root_path", ""),
         )
 
     def _finish(self, state: RequestState, error: BaseException | None) -> None:
@@ -199,11 +230,13 @@ class MedicMiddleware:
         if duration >= self.slow_request:
             state.flags.add("slow")
         if state._checkouts:  # a connection is still out: the pool trackers look at it
+            route_of(state)  # the pool may name this request after the scope is gone
             self._run_hooks(holding_hooks, state)
         if end_hooks:
             self._run_hooks(end_hooks, state)
         self.requests += 1
         if state._flags:  # the set exists only once something flagged the request
+            route_of(state)  # resolved while the scope is still there
             self._report(state, error)
 
     def _run_hooks(self, hooks: list[Callable[[RequestState], None]], state: RequestState) -> None:
