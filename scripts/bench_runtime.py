@@ -362,9 +362,10 @@ def _start_server(
         _child("serve", config, common, "--port", str(port)),
         cwd=ROOT,
         env=_env(config),
-        # Set in the child before it starts: every thread of the server inherits it.
-        preexec_fn=(lambda: os.sched_setaffinity(0, cpus)) if cpus else None,
     )
+    if cpus:
+        # Set before the server starts its threads: each inherits it.
+        os.sched_setaffinity(proc.pid, cpus)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         try:
@@ -395,7 +396,7 @@ def _proc_cpu(pid: int) -> float:
 # -- the run ---------------------------------------------------------------------------------
 
 
-def main(argv: list[str] | None = None) -> int:
+def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
     sub = parser.add_subparsers(dest="mode")
     for mode in ("serve", "cpu"):
@@ -432,7 +433,11 @@ def main(argv: list[str] | None = None) -> int:
         "--baseline-src",
         help="a source tree (its src/ directory) run as the medic-baseline configuration",
     )
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
     if args.mode == "serve":
         serve(args)
         return 0

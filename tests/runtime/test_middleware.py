@@ -158,7 +158,6 @@ class TestCorrelationId:
 
         assert current_request.get() is None
 
-
     def test_request_lets_go_of_scope_and_send_when_a_context_copy_outlives_it(
         self, instrumented: Instrument
     ) -> None:

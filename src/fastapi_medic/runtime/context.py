@@ -101,7 +101,7 @@ class RequestState:
         "status",
     )
 
-    def __init__(
+    def __init__(  # noqa: PLR0917 - made per request: positional calls are the cheapest
         self,
         request_id: str,
         method: str,
