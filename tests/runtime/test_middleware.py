@@ -9,7 +9,7 @@ import gc
 import logging
 import re
 import weakref
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, MutableMapping
 from typing import Any
 
 import httpx
@@ -178,9 +178,9 @@ class TestCorrelationId:
 
         class Send:
             def __init__(self) -> None:
-                self.messages: list[dict[str, Any]] = []
+                self.messages: list[MutableMapping[str, Any]] = []
 
-            async def __call__(self, message: dict[str, Any]) -> None:
+            async def __call__(self, message: MutableMapping[str, Any]) -> None:
                 self.messages.append(message)
 
         async def receive() -> dict[str, Any]:
