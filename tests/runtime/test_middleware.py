@@ -14,9 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-from fastapi import APIRouter, FastAPI, Response
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
+from starlette.middleware.errors import ServerErrorMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fastapi_medic.errors import UsageError
@@ -79,6 +81,87 @@ class TestCorrelationId:
 
         assert response.status_code == 500
         assert response.headers["x-request-id"] == "req-500"
+
+    def test_500_is_the_apps_own_handler_response_when_it_has_one(
+        self, make_app: AppFactory, instrumented: Instrument
+    ) -> None:
+        def build() -> FastAPI:
+            app = make_app()
+
+            @app.exception_handler(Exception)
+            async def oops(request: Request, exc: Exception) -> JSONResponse:
+                return JSONResponse({"oops": type(exc).__name__}, status_code=503)
+
+            return app
+
+        expected = TestClient(build(), raise_server_exceptions=False).get("/boom")
+        app = build()
+        instrumented(app)
+
+        response = TestClient(app, raise_server_exceptions=False).get(
+            "/boom", headers={"X-Request-ID": "req-handled"}
+        )
+
+        assert (response.status_code, response.json()) == (503, {"oops": "KeyError"})
+        assert (expected.status_code, expected.json()) == (503, {"oops": "KeyError"})
+        assert response.headers["x-request-id"] == "req-handled"
+
+    def test_500_is_the_debug_page_when_the_app_runs_in_debug_mode(
+        self, make_app: AppFactory, instrumented: Instrument
+    ) -> None:
+        app = make_app()
+        app.debug = True
+        instrumented(app)
+
+        response = TestClient(app, raise_server_exceptions=False).get(
+            "/boom", headers={"Accept": "text/html", "X-Request-ID": "req-debug"}
+        )
+
+        assert response.status_code == 500
+        assert "KeyError" in response.text
+        assert "<html" in response.text.lower()
+        assert response.headers["x-request-id"] == "req-debug"
+
+    def test_no_second_response_when_the_app_fails_after_it_started_answering(
+        self, instrumented: Instrument
+    ) -> None:
+        app, sent = FastAPI(), []
+
+        @app.get("/stream")
+        async def stream() -> StreamingResponse:
+            async def chunks() -> AsyncIterator[bytes]:
+                yield b"first"
+                raise RuntimeError("mid-stream")
+
+            return StreamingResponse(chunks())
+
+        instrumented(app)
+
+        async def receive() -> dict[str, Any]:
+            await asyncio.sleep(3600)
+            return {"type": "http.disconnect"}
+
+        async def send(message: MutableMapping[str, Any]) -> None:
+            sent.append(message)
+
+        with pytest.raises(RuntimeError, match="mid-stream"):
+            asyncio.run(app(_http_scope("/stream"), receive, send))
+        assert [m["type"] for m in sent if m["type"] == "http.response.start"] == [
+            "http.response.start"
+        ]
+        assert sent[0]["status"] == 200
+        assert b"x-request-id" in dict(sent[0]["headers"])
+
+    def test_starlette_error_layer_stays_in_the_chain_when_instrumented(
+        self, make_app: AppFactory, instrumented: Instrument
+    ) -> None:
+        app = make_app()
+        inst = instrumented(app)
+
+        TestClient(app).get("/hello")
+
+        assert app.middleware_stack is inst.middleware
+        assert type(inst.middleware.app) is ServerErrorMiddleware
 
     def test_response_keeps_one_id_when_the_app_sets_its_own(
         self, instrumented: Instrument
