@@ -18,8 +18,8 @@ from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, create_engine
-from starlette.middleware.errors import ServerErrorMiddleware
 from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.middleware.errors import ServerErrorMiddleware
 
 from fastapi_medic.errors import UsageError
 from fastapi_medic.runtime import Instrumentation, instrument
