@@ -75,7 +75,7 @@ def _assert_contained(
 @pytest.mark.parametrize(
     ("target", "name", "where", "path"),
     [
-        (middleware.MedicMiddleware, "_start", "middleware.start", "/items/3"),
+        (middleware, "_Request", "middleware.start", "/items/3"),
         (middleware, "_stamp", "middleware.send", "/items/3"),
         (middleware.MedicMiddleware, "_finish", "middleware.end", "/items/3"),
         (report, "request_findings", "middleware.end", "/boom"),

@@ -85,9 +85,6 @@ class Instrumentation:
                 self.collector,
                 emitter=self.emitter,
                 slow_request=slow_request,
-                # The watchdog finds the request on the loop thread's stack (our frame holds
-                # it), so the per-request task map is not needed.
-                track_tasks=False,
                 on_loop=on_loop,
             )
         )

@@ -30,7 +30,6 @@ __all__ = [
     "on_request_end",
     "probe_failed",
     "route_of",
-    "task_requests",
 ]
 
 #: How many breadcrumbs one request keeps; older ones fall off the ring.
@@ -177,10 +176,6 @@ class RequestState:
 current_request: contextvars.ContextVar[RequestState | None] = contextvars.ContextVar(
     "fastapi_medic_request", default=None
 )
-
-#: Tasks serving a request -> their state, kept by the middleware on Python < 3.12 only when
-#: the watchdog asks for it (3.12+ reads the task's own context with ``task.get_context()``).
-task_requests: dict[object, RequestState] = {}
 
 #: Hooks run by the middleware when a request ends (read it, don't mutate it).
 end_hooks: list[Callable[[RequestState], None]] = []

@@ -11,12 +11,10 @@ import asyncio
 import os
 import random
 import re
-import sys
 import time
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
-from fastapi_medic.runtime import context
 from fastapi_medic.runtime.context import (
     RequestState,
     current_request,
@@ -44,13 +42,11 @@ HEADER = b"x-request-id"
 _VALID_ID = re.compile(rb"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}").fullmatch
 # Bound once: the per-request path calls them without attribute lookups.
 _running_loop = asyncio.get_running_loop
-_current_task = asyncio.current_task
 _set_request = current_request.set
 _reset_request = current_request.reset
 _clock = time.perf_counter
 _SCOPES = frozenset({"http", "websocket"})
 _STARTS = frozenset({"http.response.start", "websocket.accept"})
-_TRACK_TASKS_NEEDED = sys.version_info < (3, 12)
 # A private generator (seeded from os.urandom), reseeded in forked workers so two gunicorn
 # workers never draw the same ids; the app's own random.seed() does not touch it.
 _rng = random.Random()
@@ -104,6 +100,25 @@ class _Request(RequestState):
 
     _send: Send | None
 
+    def __init__(self, request_id: str, scope: Scope, send: Send) -> None:
+        # RequestState's fields, set here in one frame: this runs for every request.
+        self.request_id = request_id
+        self.method = scope.get("method", "WEBSOCKET")
+        self.path = scope.get("path", "")
+        self.route = None
+        self.started = _clock()
+        self.scope = scope
+        self.root_path = scope.get("root_path", "")
+        self._breadcrumbs = None
+        self._checkouts = None
+        self._flags = None
+        self.sessions_opened = 0
+        self.sessions_closed = 0
+        self.failed = False
+        self.status = None
+        self.duration = None
+        self._send = send
+
     def send(self, message: Message) -> Awaitable[None]:
         """The ``send`` the app gets: stamps the response start, then hands over.
 
@@ -138,7 +153,6 @@ class MedicMiddleware:
         collector: where findings and counters go.
         emitter: ships breadcrumbs of flagged requests off the loop; None keeps them in memory.
         slow_request: seconds after which a request is flagged ``slow``.
-        track_tasks: keep the task -> request map the watchdog reads on Python < 3.12.
         on_loop: called with the running loop the first time the app runs on it (lifespan or
             first request): starts the watchdog on the server's loop.
     """
@@ -150,7 +164,6 @@ class MedicMiddleware:
         *,
         emitter: Emitter | None = None,
         slow_request: float = 1.0,
-        track_tasks: bool = False,
         on_loop: Callable[[asyncio.AbstractEventLoop], object] | None = None,
     ) -> None:
         self._inner: ASGIApp = app
@@ -159,7 +172,6 @@ class MedicMiddleware:
         self.collector = collector
         self.emitter = emitter
         self.slow_request = slow_request
-        self.track_tasks = track_tasks and _TRACK_TASKS_NEEDED
         #: cleared by ``Instrumentation.close()``: the middleware then only passes through
         self.enabled = True
         self.on_loop = on_loop
@@ -194,11 +206,17 @@ class MedicMiddleware:
         try:
             # ``state`` stays a local of this frame: the watchdog finds the request of a
             # stalled loop by looking for it on the loop thread's stack (Python < 3.12).
-            state = self._start(scope)
-            state._send = send
-            task = _current_task() if self.track_tasks else None
-            if task is not None:
-                context.task_requests[task] = state
+            request_id = None
+            for name, value in scope.get("headers") or ():
+                if name == HEADER:
+                    if _VALID_ID(value) is not None:
+                        request_id = value.decode("ascii")
+                    break
+            if request_id is None:
+                # 128 random bits as 32 hex digits, like uuid4().hex at a tenth of the
+                # cost; a correlation id needs to be unique, not secret.
+                request_id = _random_bits(128).to_bytes(16, "big").hex()
+            state = _Request(request_id, scope, send)
             token = _set_request(state)
         except Exception as exc:  # fail open: serve the request without our context
             self._failed("middleware.start", exc)
@@ -227,8 +245,6 @@ class MedicMiddleware:
             # request resolved its route template in _finish, before this.
             state._send = None
             state.scope = None
-            if task is not None:
-                context.task_requests.pop(task, None)
             try:
                 _reset_request(token)
             except ValueError as exc:  # the app switched contexts under us: leave it be
@@ -253,27 +269,6 @@ class MedicMiddleware:
                 self.on_loop(loop)
         except Exception as exc:  # fail open: no watchdog is better than no response
             self._failed("middleware.loop", exc)
-
-    def _start(self, scope: Scope) -> _Request:
-        request_id = None
-        for name, value in scope.get("headers") or ():
-            if name == HEADER:
-                if _VALID_ID(value) is not None:
-                    request_id = value.decode("ascii")
-                break
-        if request_id is None:
-            # 128 random bits as 32 hex digits, like uuid4().hex at a tenth of the cost; a
-            # correlation id needs to be unique, not secret.
-            request_id = _random_bits(128).to_bytes(16, "big").hex()
-        return _Request(
-            request_id,
-            scope.get("method", "WEBSOCKET"),
-            scope.get("path", ""),
-            None,
-            _clock(),
-            scope,
-            scope.get("root_path", ""),
-        )
 
     def _finish(self, state: RequestState, error: BaseException | None) -> None:
         state.duration = duration = _clock() - state.started

@@ -258,9 +258,6 @@ class Watchdog:
                 state = get_context().get(context.current_request)
                 if isinstance(state, context.RequestState):
                     return state
-            state = context.task_requests.get(task)  # kept by the middleware before 3.12
-            if isinstance(state, context.RequestState):
-                return state
         return _state_on_stack(frame)
 
     def _report(self, stall: Stall, taken: int) -> None:
