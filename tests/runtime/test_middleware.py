@@ -22,8 +22,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.middleware.errors import ServerErrorMiddleware
 
 from fastapi_medic.errors import UsageError
-from fastapi_medic.runtime import Instrumentation, instrument
-from fastapi_medic.runtime.context import add_breadcrumb, current_request
+from fastapi_medic.runtime import Instrumentation, instrument, middleware
+from fastapi_medic.runtime.context import RequestState, add_breadcrumb, current_request
 from fastapi_medic.runtime.statements import fingerprint
 
 AppFactory = Callable[..., FastAPI]
@@ -304,6 +304,17 @@ class TestCorrelationId:
         state = copies[0][current_request]
         assert state is not None
         assert state.route_template() == "/later/{item_id}"
+
+
+def test_request_state_has_every_field_when_the_middleware_makes_it() -> None:
+    async def send(message: MutableMapping[str, Any]) -> None:
+        return None
+
+    state = middleware._Request("abc", _http_scope("/x"), send)
+
+    unset = [name for name in RequestState.__slots__ if not hasattr(state, name)]
+    assert unset == []
+    assert (state.request_id, state.method, state.path) == ("abc", "GET", "/x")
 
 
 def _http_scope(path: str) -> dict[str, Any]:

@@ -128,7 +128,7 @@ class _Request(RequestState):
         if message["type"] in _STARTS:
             try:
                 # The status first: it also says the response has started.
-                self.status = message.get("status", 0)
+                self.status = message.get("status", 101)  # 101: a websocket accepted
                 _stamp(self, message)
             except Exception as exc:  # fail open: send the message as it is
                 probe_failed("middleware.send", exc)
