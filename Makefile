@@ -38,8 +38,12 @@ bench: $(STAMP)
 bench-logs: $(STAMP)
 	$(BIN)/python scripts/bench_logs.py
 
-# Throughput and CPU per request of an app with and without the runtime probes.
+# Throughput and CPU per request of an app with and without the runtime probes; valgrind
+# (installed from Debian packages when missing and possible) counts instructions per request.
 bench-runtime: $(STAMP)
+	@command -v valgrind >/dev/null 2>&1 || { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+		&& apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; } \
+		|| echo "valgrind is not available: the benchmark skips instruction counts"
 	bash scripts/with_postgres.sh $(BIN)/python scripts/bench_runtime.py
 
 # Scores us, Ruff and flake8-async on flake8-async's own fixtures (docs/compare.md).
