@@ -433,6 +433,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--throughput-only", action="store_true")
     parser.add_argument(
+        "--instructions-only",
+        action="store_true",
+        help="only count instructions (runs beside other work: the counts do not move)",
+    )
+    parser.add_argument(
         "--no-instructions",
         dest="instructions",
         action="store_false",
@@ -493,6 +498,10 @@ def main(argv: list[str] | None = None) -> int:
             "cpu": {c: {r: [] for r in routes} for c in configs},
             "cpu_httpx": {c: {r: [] for r in routes} for c in configs},
         }
+        if args.instructions_only:
+            _instructions(common, routes, results)
+            Path(args.output).write_text(json.dumps(results, indent=2) + "\n")
+            return 0
         _throughput(args, common, routes, results)
         if args.throughput_only:
             _summarise_throughput(results, routes)
