@@ -405,7 +405,7 @@ def _proc_cpu(pid: int) -> float:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0], allow_abbrev=False)
     sub = parser.add_subparsers(dest="mode")
     for mode in ("serve", "cpu"):
         p = sub.add_parser(mode)
