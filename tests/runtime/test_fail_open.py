@@ -106,6 +106,24 @@ def test_request_is_unchanged_when_a_middleware_hook_raises(
     _assert_contained(inst, failures, where)
 
 
+def test_route_exception_reaches_the_server_when_building_the_500_fails(
+    make_app: AppFactory,
+    instrumented: Instrument,
+    failures: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    app = make_app()
+    inst = instrumented(app)
+    monkeypatch.setattr(middleware, "_Raise", boom)
+
+    with pytest.raises(KeyError, match="missing"):
+        TestClient(app).get("/boom")
+    response = TestClient(app, raise_server_exceptions=False).get("/boom")
+
+    assert response.status_code == 500
+    _assert_contained(inst, failures, "middleware.server_error")
+
+
 def test_exception_still_reaches_the_server_when_reporting_it_raises(
     make_app: AppFactory, instrumented: Instrument, monkeypatch: pytest.MonkeyPatch
 ) -> None:

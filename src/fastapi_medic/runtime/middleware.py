@@ -258,7 +258,11 @@ class MedicMiddleware:
         if scope["type"] != "http" or state.status is not None:
             return  # it passes other scopes through, and never answers twice
         errors = self._errors
-        one_shot = type(errors)(_Raise(exc), handler=errors.handler, debug=errors.debug)
+        try:
+            one_shot = type(errors)(_Raise(exc), handler=errors.handler, debug=errors.debug)
+        except Exception as failure:  # fail open: the server answers 500 itself
+            self._failed("middleware.server_error", failure)
+            return
         await one_shot(scope, receive, state.send)
 
     def _check_loop(self) -> None:
