@@ -216,15 +216,7 @@ class TestPoolUse:
         engine.dispose()
 
     def test_near_capacity_is_reported_when_checkouts_reach_the_limit(self, tmp_path: Path) -> None:
-        engine = create_engine(f"sqlite:///{tmp_path / 'n.db'}", pool_size=2, max_overflow=0)
-        collector = Collector()
-        tracker = PoolTracker(engine, collector)
-        try:
-            with engine.connect(), engine.connect():
-                pass
-        finally:
-            tracker.close()
-            engine.dispose()
+        collector = _two_checkouts(tmp_path, pool_size=2, max_overflow=0)
 
         [finding] = collector.findings()
         assert finding.code == "MED722"
@@ -232,15 +224,7 @@ class TestPoolUse:
         assert collector.metrics()["pool_peak"] == 2
 
     def test_nothing_is_reported_when_use_stays_below_the_limit(self, tmp_path: Path) -> None:
-        engine = create_engine(f"sqlite:///{tmp_path / 'n.db'}", pool_size=5, max_overflow=5)
-        collector = Collector()
-        tracker = PoolTracker(engine, collector)
-        try:
-            with engine.connect(), engine.connect():
-                pass
-        finally:
-            tracker.close()
-            engine.dispose()
+        collector = _two_checkouts(tmp_path, pool_size=5, max_overflow=5)
 
         assert collector.findings() == []
 
@@ -400,3 +384,19 @@ def test_rules_command_documents_the_code_when_asked(code: str) -> None:
     assert result.exit_code == 0, result.output
     assert code in result.output
     assert "Checks for" in result.output
+
+
+def _two_checkouts(tmp_path: Path, *, pool_size: int, max_overflow: int) -> Collector:
+    """Two connections held at once from a tracked SQLite pool of the given size."""
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'n.db'}", pool_size=pool_size, max_overflow=max_overflow
+    )
+    collector = Collector()
+    tracker = PoolTracker(engine, collector)
+    try:
+        with engine.connect(), engine.connect():
+            pass
+    finally:
+        tracker.close()
+        engine.dispose()
+    return collector
